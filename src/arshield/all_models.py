@@ -1,0 +1,8 @@
+"""Imports every area's tables so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from arshield.buyers import models as buyers_models
+from arshield.kit.db import Base
+from arshield.orgs import models as orgs_models
+from arshield.risk import models as risk_models
+
+__all__ = ["Base", "buyers_models", "orgs_models", "risk_models"]

@@ -1,0 +1,60 @@
+"""The HTTP API: ``create_app()`` wires routers, error handlers and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from arshield import __version__
+from arshield.api.errors import install_error_handlers
+from arshield.buyers.endpoints import router as buyers_router
+from arshield.config import Settings, get_settings
+from arshield.kit.db import make_engine, make_session_factory
+from arshield.orgs.endpoints import router as orgs_router
+from arshield.risk.endpoints import router as risk_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (the environment's by default)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="arshield",
+        version=__version__,
+        summary="Accounts-receivable protection: buyers, grades, cover, receivables, claims.",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        is_upload = request.headers.get("content-type", "").startswith("multipart/")
+        limit = settings.max_upload_bytes if is_upload else settings.max_body_bytes
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse(
+                status_code=413,
+                content={"error": "payload_too_large", "detail": f"body over {limit} bytes"},
+            )
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    for router in (orgs_router, buyers_router, risk_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

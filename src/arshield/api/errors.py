@@ -1,0 +1,71 @@
+"""Render every error one way: ``{"error": <type>, "detail": ...}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from arshield.kit.errors import ArshieldError
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: str
+    detail: Any = None
+
+
+def error_responses(*errors: type[ArshieldError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the errors a route can raise."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        out[err.status_code] = {"model": ErrorBody, "description": err.__doc__ or err.error_type}
+    return out
+
+
+def _render(status: int, error: str, detail: Any) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content=jsonable_encoder({"error": error, "detail": detail})
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ArshieldError)
+    async def _arshield(_request: Request, exc: ArshieldError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        response = _render(exc.status_code, exc.error_type, exc.detail)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return _render(422, "validation_failed", detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            exc.status_code, "http_error"
+        )
+        return _render(exc.status_code, kind, exc.detail)
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_request: Request, _exc: OperationalError) -> JSONResponse:
+        return _render(503, "service_unavailable", "the database is unavailable; try again")
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return _render(503, "service_unavailable", "the database connection was lost")
+        return _render(500, "internal_error", "a database error occurred")

@@ -1,0 +1,35 @@
+"""The ``arshield`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from arshield.cli import db as db_cli
+from arshield.cli import orgs as orgs_cli
+
+app = typer.Typer(
+    help="arshield: accounts-receivable protection platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_cli.app, name="db")
+app.add_typer(orgs_cli.org_app, name="org")
+app.add_typer(orgs_cli.key_app, name="apikey")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(1, "--workers", min=1),
+) -> None:
+    """Serve the API on the configured database."""
+    import uvicorn
+
+    uvicorn.run(
+        "arshield.api.asgi:app", host=host, port=port, workers=workers, log_level="info"
+    )
+
+
+def main() -> None:
+    app()

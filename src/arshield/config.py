@@ -1,0 +1,37 @@
+"""Settings, read from the environment with the ``ARSHIELD_`` prefix (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Platform settings. ``ARSHIELD_DATABASE_URL`` picks the database."""
+
+    model_config = SettingsConfigDict(env_prefix="ARSHIELD_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/arshield.db",
+        description="SQLAlchemy URL; the embedded SQLite file is the default.",
+    )
+    max_page_size: int = Field(default=500, ge=1, le=10_000)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    grade_model_version: str = Field(default="expert-1.0")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings (cached; tests build their own ``Settings``)."""
+    settings = Settings()
+    if settings.database_url.startswith("sqlite:///") and not settings.database_url.startswith(
+        "sqlite:////"
+    ):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    return settings

@@ -1,0 +1,91 @@
+"""Organisations, roles and what each role may do. Pure rules: no database, no web."""
+
+from __future__ import annotations
+
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+
+from arshield.kit.errors import Forbidden, ValidationFailed
+
+
+class OrgKind(enum.StrEnum):
+    """The insurer that operates the platform, or an insured seller."""
+
+    INSURER = "insurer"
+    SELLER = "seller"
+
+
+class Role(enum.StrEnum):
+    """What a key's holder does on the platform."""
+
+    ADMIN = "admin"
+    UNDERWRITER = "underwriter"
+    ANALYST = "analyst"
+    CLAIMS = "claims"
+    SELLER = "seller"
+
+
+class Action(enum.StrEnum):
+    """Actions guarded by role."""
+
+    READ_REGISTRY = "read_registry"
+    WRITE_REGISTRY = "write_registry"
+    EDIT_RISK_TABLES = "edit_risk_tables"
+    RUN_GRADING = "run_grading"
+    MANAGE_ORGS = "manage_orgs"
+
+
+# Sellers read the buyer registry and grades; the insurer's staff maintain them.
+PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.READ_REGISTRY: frozenset(Role),
+    Action.WRITE_REGISTRY: frozenset({Role.ADMIN, Role.ANALYST}),
+    Action.EDIT_RISK_TABLES: frozenset({Role.ADMIN, Role.ANALYST}),
+    Action.RUN_GRADING: frozenset({Role.ADMIN, Role.ANALYST}),
+    Action.MANAGE_ORGS: frozenset({Role.ADMIN}),
+}
+
+# Roles an organisation of each kind may hold.
+ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
+    OrgKind.INSURER: frozenset({Role.ADMIN, Role.UNDERWRITER, Role.ANALYST, Role.CLAIMS}),
+    OrgKind.SELLER: frozenset({Role.SELLER, Role.ADMIN}),
+}
+
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_org_ref(ref: str) -> str:
+    """An organisation reference: 1-64 letters, digits, dot, dash or underscore."""
+    if not _REF.match(ref):
+        raise ValidationFailed(
+            f"organisation ref {ref!r} must be 1-64 letters, digits, '.', '_' or '-'"
+        )
+    return ref
+
+
+def check_role_for_kind(role: Role, kind: OrgKind) -> None:
+    """Reject a role an organisation of this kind cannot hold (a seller cannot underwrite)."""
+    if role not in ROLES_BY_KIND[kind]:
+        allowed = ", ".join(sorted(ROLES_BY_KIND[kind]))
+        raise ValidationFailed(f"a {kind} organisation's keys may have roles: {allowed}")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the key's organisation and role."""
+
+    key_id: uuid.UUID
+    org_id: uuid.UUID
+    org_ref: str
+    org_kind: OrgKind
+    role: Role
+
+    @property
+    def is_insurer(self) -> bool:
+        return self.org_kind is OrgKind.INSURER
+
+    def require(self, action: Action) -> None:
+        """Raise 403 unless this principal's role may perform ``action``."""
+        if self.role not in PERMISSIONS[action]:
+            raise Forbidden(f"role {self.role} may not {action.value.replace('_', ' ')}")

@@ -1,0 +1,42 @@
+"""Every query on organisations and API keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arshield.orgs.models import ApiKey, Organisation
+
+
+def get_org_by_ref(session: Session, ref: str) -> Organisation | None:
+    return session.scalars(select(Organisation).where(Organisation.ref == ref)).one_or_none()
+
+
+def get_org(session: Session, org_id: uuid.UUID) -> Organisation | None:
+    return session.get(Organisation, org_id)
+
+
+def list_orgs(session: Session) -> list[Organisation]:
+    return list(session.scalars(select(Organisation).order_by(Organisation.ref)))
+
+
+def get_key_by_hash(session: Session, key_hash: str) -> tuple[ApiKey, Organisation] | None:
+    row = session.execute(
+        select(ApiKey, Organisation)
+        .join(Organisation, Organisation.id == ApiKey.org_id)
+        .where(ApiKey.key_hash == key_hash)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def get_key(session: Session, key_id: uuid.UUID) -> ApiKey | None:
+    return session.get(ApiKey, key_id)
+
+
+def list_keys(session: Session, *, org_id: uuid.UUID | None = None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.created_at)
+    if org_id is not None:
+        query = query.where(ApiKey.org_id == org_id)
+    return list(session.scalars(query))

@@ -1,0 +1,59 @@
+"""Tables for country and sector risk (with history) and stored grades."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from arshield.kit.db import Base, IdMixin, TimestampMixin
+
+
+class CountryRisk(IdMixin, TimestampMixin, Base):
+    """A country's rating valid over ``[valid_from, valid_to)``; the open row is current."""
+
+    __tablename__ = "country_risks"
+    __table_args__ = (UniqueConstraint("country", "valid_from"),)
+
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    short_term: Mapped[int] = mapped_column(Integer)
+    medium_term: Mapped[str] = mapped_column(String(2))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    changed_by: Mapped[str] = mapped_column(String(100), default="system")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class SectorRisk(IdMixin, TimestampMixin, Base):
+    """A NACE section's risk level valid over ``[valid_from, valid_to)``."""
+
+    __tablename__ = "sector_risks"
+    __table_args__ = (UniqueConstraint("section", "valid_from"),)
+
+    section: Mapped[str] = mapped_column(String(1), index=True)
+    risk: Mapped[str] = mapped_column(String(16))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    changed_by: Mapped[str] = mapped_column(String(100), default="system")
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class GradeRecord(IdMixin, TimestampMixin, Base):
+    """A grade computed for a company as of a date by one model version."""
+
+    __tablename__ = "grades"
+    __table_args__ = (UniqueConstraint("company_id", "as_of", "model_version"),)
+
+    company_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("companies.id"), index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[int] = mapped_column(Integer)
+    # A probability, not money: a float is the right type.
+    pd: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    data_quality: Mapped[dict[str, Any]] = mapped_column(JSON)

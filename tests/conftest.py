@@ -1,0 +1,107 @@
+"""Fixtures: every database test runs on SQLite and, with ARSHIELD_TEST_DATABASE_URL, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from arshield.all_models import Base
+from arshield.api.app import create_app
+from arshield.cli.db import upgrade
+from arshield.config import Settings
+from arshield.kit.db import make_engine, make_session_factory, unit_of_work
+
+PG_ENV = "ARSHIELD_TEST_DATABASE_URL"
+PG_SKIP = (
+    f"PostgreSQL tests skipped: set {PG_ENV}=postgresql+psycopg://postgres@127.0.0.1:5432/test "
+    "to run the suite against a real server"
+)
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url, pool=False)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "postgresql":
+        url = os.environ.get(PG_ENV)
+        if not url:
+            pytest.skip(PG_SKIP)
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+
+
+@pytest.fixture
+def db(engine: Engine) -> sessionmaker[Session]:
+    """A session factory on an emptied database."""
+    _truncate_all(engine)
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def session(db: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work is committed when the test's block ends."""
+    with unit_of_work(db) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(database_url: str, db: sessionmaker[Session]) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Point the CLI at the test database."""
+    from arshield import config
+    from arshield.cli import common
+
+    monkeypatch.setenv("ARSHIELD_DATABASE_URL", settings.database_url)
+    config.get_settings.cache_clear()
+    monkeypatch.setattr(common, "_factory", None)
+    return settings
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return Path(__file__).parent / "data"
