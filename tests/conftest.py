@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.all_models import Base
 from arshield.api.app import create_app
-from arshield.cli.db import upgrade
 from arshield.config import Settings
 from arshield.kit.db import make_engine, make_session_factory, unit_of_work
 
@@ -34,7 +33,7 @@ def _reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, empty database of each backend."""
+    """An empty database of each backend with every table (migrations are tested apart)."""
     if request.param == "postgresql":
         url = os.environ.get(PG_ENV)
         if not url:
@@ -42,7 +41,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    upgrade(url)
+    engine = make_engine(url, pool=False)
+    Base.metadata.create_all(engine)
+    engine.dispose()
     return url
 
 

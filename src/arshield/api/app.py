@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 from arshield import __version__
 from arshield.api.errors import install_error_handlers
 from arshield.buyers.endpoints import router as buyers_router
+from arshield.buyers.import_endpoints import router as buyers_import_router
 from arshield.config import Settings, get_settings
 from arshield.kit.db import make_engine, make_session_factory
 from arshield.orgs.endpoints import router as orgs_router
 from arshield.risk.endpoints import router as risk_router
+from arshield.risk.tables.endpoints import router as risk_tables_router
 
 API_PREFIX = "/api/v1"
 
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    for router in (orgs_router, buyers_router, risk_router):
+    routers = (orgs_router, buyers_router, buyers_import_router, risk_router, risk_tables_router)
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from arshield.cli import buyers as buyers_cli
 from arshield.cli import db as db_cli
+from arshield.cli import demo as demo_cli
+from arshield.cli import grade as grade_cli
 from arshield.cli import orgs as orgs_cli
+from arshield.cli import risk_tables as risk_cli
 
 app = typer.Typer(
     help="arshield: accounts-receivable protection platform.",
@@ -15,6 +19,10 @@ app = typer.Typer(
 app.add_typer(db_cli.app, name="db")
 app.add_typer(orgs_cli.org_app, name="org")
 app.add_typer(orgs_cli.key_app, name="apikey")
+app.add_typer(buyers_cli.app, name="buyers")
+app.add_typer(risk_cli.app, name="risk")
+app.add_typer(grade_cli.app, name="grade")
+app.add_typer(demo_cli.app, name="demo")
 
 
 @app.command("serve")

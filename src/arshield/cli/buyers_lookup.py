@@ -1,0 +1,10 @@
+"""Commands registered on ``arshield buyers``."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to ``app``."""
+    del app
