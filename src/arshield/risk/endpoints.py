@@ -1,7 +1,60 @@
-"""Routes for grades, countries and sectors."""
+"""Routes for buyer grades and the master scale."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import uuid
 
-router = APIRouter(tags=["risk"])
+from fastapi import APIRouter, Query
+
+from arshield.api.deps import PrincipalDep, SessionDep
+from arshield.api.errors import error_responses
+from arshield.kit.errors import Forbidden, NotFound, Unauthorized
+from arshield.kit.time import today, utcnow
+from arshield.orgs.domain import Action
+from arshield.risk import service
+from arshield.risk.master_scale import MASTER_SCALE
+from arshield.risk.schemas import GradeBandOut, GradeOut, GradeRunRequest, RunSummaryOut
+
+router = APIRouter(tags=["grades"], responses=error_responses(Unauthorized))
+
+
+@router.get("/buyers/{buyer_id}/grade", response_model=GradeOut, responses=error_responses(NotFound))
+def buyer_grade(
+    buyer_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    as_of: dt.date | None = Query(default=None, description="Grade as of this date (default today)."),
+) -> GradeOut:
+    """The buyer's grade as of a date: the stored run's grade, or computed live."""
+    principal.require(Action.READ_REGISTRY)
+    return GradeOut.of(service.get_grade(session, company_id=buyer_id, as_of=as_of or today()))
+
+
+@router.get(
+    "/buyers/{buyer_id}/grade/history",
+    response_model=list[GradeOut],
+    responses=error_responses(NotFound),
+)
+def buyer_grade_history(buyer_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> list[GradeOut]:
+    """Every stored grade of the buyer, oldest first."""
+    principal.require(Action.READ_REGISTRY)
+    return [GradeOut.of(g) for g in service.grade_history(session, company_id=buyer_id)]
+
+
+@router.post("/grades/run", response_model=RunSummaryOut, responses=error_responses(Forbidden))
+def run_grades(body: GradeRunRequest, principal: PrincipalDep, session: SessionDep) -> RunSummaryOut:
+    """Grade every buyer as of a date and store the run (analysts and admins)."""
+    principal.require(Action.RUN_GRADING)
+    summary = service.run_grading(session, as_of=body.as_of or today(), now=utcnow())
+    return RunSummaryOut.of(summary)
+
+
+@router.get("/master-scale", response_model=list[GradeBandOut])
+def master_scale(principal: PrincipalDep) -> list[GradeBandOut]:
+    """The grade-to-PD master scale."""
+    principal.require(Action.READ_REGISTRY)
+    return [
+        GradeBandOut(grade=b.grade, label=b.label, pd=b.pd, pd_from=b.pd_from, pd_to=b.pd_to)
+        for b in MASTER_SCALE
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from arshield.kit.db import Base, IdMixin, TimestampMixin
+from arshield.kit.db import Base, IdMixin, TimestampMixin, UTCDateTime
 
 
 class CountryRisk(IdMixin, TimestampMixin, Base):
@@ -41,15 +41,19 @@ class SectorRisk(IdMixin, TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
-class GradeRecord(IdMixin, TimestampMixin, Base):
-    """A grade computed for a company as of a date by one model version."""
+class GradeRecord(Base):
+    """A grade computed for a company as of a date by one model version.
+
+    A high-volume fact table (one row per buyer and run), keyed by its natural key.
+    """
 
     __tablename__ = "grades"
-    __table_args__ = (UniqueConstraint("company_id", "as_of", "model_version"),)
 
-    company_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("companies.id"), index=True)
-    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
-    model_version: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("companies.id"), primary_key=True
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
+    model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[int] = mapped_column(Integer)
     # A probability, not money: a float is the right type.
@@ -57,3 +61,4 @@ class GradeRecord(IdMixin, TimestampMixin, Base):
     confidence: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     data_quality: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

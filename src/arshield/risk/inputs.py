@@ -1,0 +1,241 @@
+"""Load the grading engine's input frames with one set of SQL queries.
+
+A full run reads the registry in bulk, columnar, through ADBC; grading a few buyers runs the same
+queries, filtered to their ids, on the request's session. Both give the same columns and types,
+so the model sees one shape of data whether it grades one buyer or millions.
+
+On SQLite the bulk read runs in a child process: ADBC links its own copy of SQLite, and two
+copies of SQLite in one process must never open the same database file (their POSIX locks would
+interfere). The child writes Arrow IPC files that the parent maps back in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+from sqlalchemy import Uuid, bindparam, text
+from sqlalchemy.orm import Session
+
+from arshield.kit.db import sqlalchemy_url_to_adbc
+
+COMPANY_SCHEMA: Final = {
+    "company_id": pl.Utf8,
+    "company_ref": pl.Utf8,
+    "country": pl.Utf8,
+    "sector": pl.Utf8,
+    "founded": pl.Date,
+    "employees": pl.Int64,
+    "status": pl.Utf8,
+}
+STATEMENT_COLUMNS: Final = (
+    "total_assets",
+    "current_assets",
+    "current_liabilities",
+    "total_liabilities",
+    "equity",
+    "retained_earnings",
+    "ebit",
+    "net_income",
+    "sales",
+)
+STATEMENT_SCHEMA: Final = {
+    "company_id": pl.Utf8,
+    "fiscal_year_end": pl.Date,
+    **{name: pl.Int64 for name in STATEMENT_COLUMNS},
+}
+PAYMENT_SCHEMA: Final = {
+    "company_id": pl.Utf8,
+    "payment_months": pl.Int64,
+    "amount_paid": pl.Int64,
+    "amount_overdue": pl.Int64,
+    "days_sum": pl.Int64,
+}
+EVENT_SCHEMA: Final = {
+    "company_id": pl.Utf8,
+    "date": pl.Date,
+    "type": pl.Utf8,
+    "severity": pl.Utf8,
+}
+SCHEMAS: Final = {
+    "companies": COMPANY_SCHEMA,
+    "statements": STATEMENT_SCHEMA,
+    "payments": PAYMENT_SCHEMA,
+    "events": EVENT_SCHEMA,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GradingInputs:
+    """Everything the model reads: companies, statements, payment totals, events."""
+
+    companies: pl.DataFrame
+    statements: pl.DataFrame
+    payments: pl.DataFrame
+    events: pl.DataFrame
+
+
+def window_start(as_of: dt.date, months: int) -> dt.date:
+    """First day of the earliest month in a window of ``months`` months ending with ``as_of``."""
+    index = as_of.year * 12 + as_of.month - 1 - (months - 1)
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def aggregate_payments(monthly: pl.DataFrame, *, as_of: dt.date, payment_months: int) -> pl.DataFrame:
+    """Per-company payment totals over the window: the Polars twin of the ``payments`` query."""
+    first = window_start(as_of, payment_months)
+    window = monthly.filter((pl.col("month") >= first) & (pl.col("month") <= as_of))
+    return conform(
+        window.group_by("company_id").agg(
+            pl.len().alias("payment_months"),
+            pl.col("amount_paid").sum(),
+            pl.col("amount_overdue").sum(),
+            pl.col("days_beyond_terms").sum().alias("days_sum"),
+        ),
+        PAYMENT_SCHEMA,
+    )
+
+
+def queries(*, dialect: str, as_of: dt.date, payment_months: int, filtered: bool) -> dict[str, str]:
+    """The SQL for each input frame; ``filtered`` adds ``IN :ids`` on the company id."""
+    as_text = "CAST({} AS TEXT)" if dialect == "postgresql" else "{}"
+    big = "CAST({} AS BIGINT)" if dialect == "postgresql" else "{}"
+    day = f"'{as_of.isoformat()}'"
+    first = f"'{window_start(as_of, payment_months).isoformat()}'"
+
+    def where(column: str) -> str:
+        return f" AND {column} IN :ids" if filtered else ""
+
+    return {
+        "companies": (
+            f"SELECT {as_text.format('id')} AS company_id, ref AS company_ref, country, sector,"
+            f" founded, employees, status FROM companies WHERE 1 = 1{where('id')}"
+        ),
+        "statements": (
+            f"SELECT {as_text.format('company_id')} AS company_id, fiscal_year_end,"
+            f" {', '.join(STATEMENT_COLUMNS)} FROM financial_statements"
+            f" WHERE fiscal_year_end <= {day}{where('company_id')}"
+        ),
+        "payments": (
+            f"SELECT {as_text.format('company_id')} AS company_id, COUNT(*) AS payment_months,"
+            f" {big.format('SUM(amount_paid)')} AS amount_paid,"
+            f" {big.format('SUM(amount_overdue)')} AS amount_overdue,"
+            f" {big.format('SUM(days_beyond_terms)')} AS days_sum"
+            f" FROM payment_experiences WHERE month >= {first} AND month <= {day}"
+            f"{where('company_id')} GROUP BY company_id"
+        ),
+        "events": (
+            f"SELECT {as_text.format('company_id')} AS company_id, date, type, severity"
+            f" FROM company_events WHERE date <= {day}{where('company_id')}"
+        ),
+    }
+
+
+def conform(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """Cast to the engine's schema (SQLite hands dates over as text)."""
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
+    exprs = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if dtype == pl.Date and frame.schema[name] == pl.Utf8:
+            exprs.append(col.str.slice(0, 10).str.to_date("%Y-%m-%d").alias(name))
+        else:
+            exprs.append(col.cast(dtype).alias(name))
+    return frame.select(exprs)
+
+
+def _read_adbc(driver: str, uri: str, sql: str) -> Any:
+    if driver == "sqlite":
+        import adbc_driver_sqlite.dbapi as dbapi
+    else:
+        import adbc_driver_postgresql.dbapi as dbapi  # type: ignore[no-redef]
+    with dbapi.connect(uri) as conn, conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetch_arrow_table()
+
+
+def _read_all_adbc(driver: str, uri: str, sqls: dict[str, str]) -> dict[str, Any]:
+    """Run the queries on two threads (ADBC releases the GIL while the database works)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_read_adbc, driver, uri, sql) for name, sql in sqls.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) -> GradingInputs:
+    """Read every company's inputs known on ``as_of`` (ADBC; a child process on SQLite)."""
+    driver, uri = sqlalchemy_url_to_adbc(database_url)
+    sqls = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
+    frames: dict[str, pl.DataFrame] = {}
+    if driver == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
+            spec = json.dumps({"uri": uri, "queries": sqls, "out": tmp})
+            subprocess.run(  # noqa: S603 - our own module, arguments from code
+                [sys.executable, "-m", "arshield.risk.inputs"], input=spec, text=True, check=True
+            )
+            for name in sqls:
+                frames[name] = conform(pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False), SCHEMAS[name])
+    else:
+        for name, table in _read_all_adbc(driver, uri, sqls).items():
+            frame = pl.from_arrow(table)
+            assert isinstance(frame, pl.DataFrame)
+            frames[name] = conform(frame, SCHEMAS[name])
+    return GradingInputs(**frames)
+
+
+def load_for(
+    session: Session, *, company_ids: Sequence[uuid.UUID], as_of: dt.date, payment_months: int = 12
+) -> GradingInputs:
+    """Read the inputs of a few companies known on ``as_of`` through the session."""
+    dialect = session.get_bind().dialect.name
+    sqls = queries(dialect=dialect, as_of=as_of, payment_months=payment_months, filtered=True)
+    ids = bindparam("ids", value=list(company_ids), expanding=True, type_=Uuid())
+    frames = {}
+    for name, sql in sqls.items():
+        result = session.execute(text(sql).bindparams(ids))
+        columns = list(SCHEMAS[name])
+        rows = [dict(zip(columns, row, strict=True)) for row in result.all()]
+        frames[name] = conform(_frame_from_rows(rows, columns), SCHEMAS[name])
+    return GradingInputs(**frames)
+
+
+def _frame_from_rows(rows: list[dict[str, Any]], columns: list[str]) -> pl.DataFrame:
+    data = {c: [_plain(r[c]) for r in rows] for c in columns}
+    return pl.DataFrame(data, strict=False)
+
+
+def _plain(value: Any) -> Any:
+    """Database values as the bulk reader sees them (dates as ISO text, ids as text)."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _child_main() -> None:
+    """Child-process entry: run the queries and write each result as an Arrow IPC file."""
+    import pyarrow as pa
+    import pyarrow.ipc as ipc
+
+    spec = json.loads(sys.stdin.read())
+    tables = _read_all_adbc("sqlite", spec["uri"], spec["queries"])
+    for name, table in tables.items():
+        with pa.OSFile(str(Path(spec["out"]) / f"{name}.arrow"), "wb") as sink, ipc.new_file(
+            sink, table.schema
+        ) as writer:
+            writer.write_table(table)
+
+
+if __name__ == "__main__":
+    _child_main()
