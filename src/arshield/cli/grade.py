@@ -6,13 +6,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import polars as pl
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from arshield.cli.common import console, handle_errors, transaction
+from arshield.cli.common import OutputFormat, console, emit_rows, handle_errors, transaction
 from arshield.kit.errors import ValidationFailed
 from arshield.kit.time import parse_date, today, utcnow
 from arshield.risk import service
+from arshield.risk.backtest import backtest
 from arshield.risk.domain import Grade
 
 app = typer.Typer(help="Buyer grades: run, show, export.", no_args_is_help=True)
@@ -24,7 +26,9 @@ def _as_of(value: str | None) -> dt.date:
 
 @app.command("run")
 @handle_errors
-def run(as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default today).")) -> None:
+def run(
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default today)."),
+) -> None:
     """Grade every buyer as of a date and store the run."""
     day = _as_of(as_of)
     with Progress(
@@ -85,7 +89,9 @@ def show(
         f"[{grade.source}, {grade.model_version}]"
     )
     for reason in grade.reasons:
-        console.print(f"  {reason.contribution:+.3f}  {reason.code}: {reason.text}", highlight=False)
+        console.print(
+            f"  {reason.contribution:+.3f}  {reason.code}: {reason.text}", highlight=False
+        )
 
 
 @app.command("export")
@@ -106,3 +112,47 @@ def export(
     else:
         frame.write_parquet(file)
     console.print(f"wrote {frame.height} grades to {file}")
+
+
+@app.command("backtest")
+@handle_errors
+def backtest_cmd(
+    outcomes: Path = typer.Option(..., "--outcomes", help="CSV: company_ref,defaulted_within_12m."),
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default today)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.TABLE, "--format"),
+) -> None:
+    """Default rate by grade, AUC and Gini of the grades as of a date against realised outcomes."""
+    labels = pl.read_csv(outcomes, infer_schema=False)
+    with transaction() as session:
+        result = backtest(service.export_frame(session, as_of=_as_of(as_of)), labels)
+    rows = [
+        {
+            "grade": r.grade,
+            "buyers": r.buyers,
+            "defaults": r.defaults,
+            "default_rate": f"{r.default_rate:.4f}",
+            "grade_pd": f"{r.pd:.4f}",
+        }
+        for r in result.by_grade
+    ]
+    if fmt is OutputFormat.JSON:
+        typer.echo(
+            json.dumps(
+                {
+                    "buyers": result.buyers,
+                    "defaults": result.defaults,
+                    "auc": result.auc,
+                    "gini": result.gini,
+                    "monotone": result.monotone,
+                    "by_grade": rows,
+                },
+                indent=2,
+            )
+        )
+        return
+    emit_rows(rows, columns=["grade", "buyers", "defaults", "default_rate", "grade_pd"], fmt=fmt)
+    if fmt is OutputFormat.TABLE:
+        console.print(
+            f"buyers {result.buyers}, defaults {result.defaults}, AUC {result.auc:.4f}, "
+            f"Gini {result.gini:.4f}, default rate rises with grade: {result.monotone}"
+        )

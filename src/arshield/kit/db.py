@@ -174,6 +174,6 @@ def sqlalchemy_url_to_adbc(url: str) -> tuple[str, str]:
         path = url.split(":///", 1)[1] if ":///" in url else ":memory:"
         return "sqlite", path
     if url.startswith("postgresql"):
-        scheme, rest = url.split("://", 1)
+        _scheme, rest = url.split("://", 1)
         return "postgresql", f"postgresql://{rest}"
     raise ValueError(f"no bulk reader for {url!r}")

@@ -19,12 +19,16 @@ from arshield.risk.schemas import GradeBandOut, GradeOut, GradeRunRequest, RunSu
 router = APIRouter(tags=["grades"], responses=error_responses(Unauthorized))
 
 
-@router.get("/buyers/{buyer_id}/grade", response_model=GradeOut, responses=error_responses(NotFound))
+@router.get(
+    "/buyers/{buyer_id}/grade", response_model=GradeOut, responses=error_responses(NotFound)
+)
 def buyer_grade(
     buyer_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
-    as_of: dt.date | None = Query(default=None, description="Grade as of this date (default today)."),
+    as_of: dt.date | None = Query(
+        default=None, description="Grade as of this date (default today)."
+    ),
 ) -> GradeOut:
     """The buyer's grade as of a date: the stored run's grade, or computed live."""
     principal.require(Action.READ_REGISTRY)
@@ -36,14 +40,18 @@ def buyer_grade(
     response_model=list[GradeOut],
     responses=error_responses(NotFound),
 )
-def buyer_grade_history(buyer_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> list[GradeOut]:
+def buyer_grade_history(
+    buyer_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> list[GradeOut]:
     """Every stored grade of the buyer, oldest first."""
     principal.require(Action.READ_REGISTRY)
     return [GradeOut.of(g) for g in service.grade_history(session, company_id=buyer_id)]
 
 
 @router.post("/grades/run", response_model=RunSummaryOut, responses=error_responses(Forbidden))
-def run_grades(body: GradeRunRequest, principal: PrincipalDep, session: SessionDep) -> RunSummaryOut:
+def run_grades(
+    body: GradeRunRequest, principal: PrincipalDep, session: SessionDep
+) -> RunSummaryOut:
     """Grade every buyer as of a date and store the run (analysts and admins)."""
     principal.require(Action.RUN_GRADING)
     summary = service.run_grading(session, as_of=body.as_of or today(), now=utcnow())

@@ -134,7 +134,9 @@ def _ratio(num: str, den: str) -> pl.Expr:
     return pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den)).otherwise(None)
 
 
-def statement_features(statements: pl.DataFrame, *, as_of: dt.date, spec: ExpertSpec) -> pl.DataFrame:
+def statement_features(
+    statements: pl.DataFrame, *, as_of: dt.date, spec: ExpertSpec
+) -> pl.DataFrame:
     """Ratios of the latest usable statement and the trend over up to three years."""
     usable_from = as_of - dt.timedelta(days=spec.unusable_after_days)
     trend_from = as_of - dt.timedelta(days=spec.unusable_after_days + 3 * 366)
@@ -146,7 +148,9 @@ def statement_features(statements: pl.DataFrame, *, as_of: dt.date, spec: Expert
         ["company_id", "fiscal_year_end"]
     )
     ratios = window.with_columns(
-        ((pl.col("current_assets") - pl.col("current_liabilities")) / pl.col("total_assets")).alias("x1"),
+        ((pl.col("current_assets") - pl.col("current_liabilities")) / pl.col("total_assets")).alias(
+            "x1"
+        ),
         (pl.col("retained_earnings") / pl.col("total_assets")).alias("x2"),
         (pl.col("ebit") / pl.col("total_assets")).alias("x3"),
         pl.when(pl.col("total_liabilities") > 0)
@@ -209,8 +213,12 @@ def event_features(events: pl.DataFrame, *, as_of: dt.date, spec: ExpertSpec) ->
     known = events.filter(pl.col("date") <= as_of).sort(["company_id", "date"])
     age_years = (pl.lit(as_of) - pl.col("date")).dt.total_days() / 365.25
     weight = (
-        pl.col("severity").replace_strict(spec.severity_weight, default=0.3, return_dtype=pl.Float64)
-        * pl.col("type").replace_strict(spec.event_type_weight, default=0.0, return_dtype=pl.Float64)
+        pl.col("severity").replace_strict(
+            spec.severity_weight, default=0.3, return_dtype=pl.Float64
+        )
+        * pl.col("type").replace_strict(
+            spec.event_type_weight, default=0.0, return_dtype=pl.Float64
+        )
         * (-age_years / spec.event_decay_years).exp()
     )
     return known.group_by("company_id").agg(
@@ -236,7 +244,9 @@ def build_features(
 ) -> pl.DataFrame:
     """One row per company with every measured input of the model."""
     frame = (
-        companies.join(statement_features(statements, as_of=as_of, spec=spec), on="company_id", how="left")
+        companies.join(
+            statement_features(statements, as_of=as_of, spec=spec), on="company_id", how="left"
+        )
         .join(payment_features(payments), on="company_id", how="left")
         .join(event_features(events, as_of=as_of, spec=spec), on="company_id", how="left")
     )
@@ -244,7 +254,9 @@ def build_features(
         pl.col("country")
         .replace_strict(country_short_term, default=None, return_dtype=pl.Int8)
         .alias("country_short_term"),
-        pl.col("sector").str.slice(0, 1).replace_strict(sector_risk, default=None, return_dtype=pl.Utf8)
+        pl.col("sector")
+        .str.slice(0, 1)
+        .replace_strict(sector_risk, default=None, return_dtype=pl.Utf8)
         .alias("sector_risk"),
         pl.when(pl.col("founded").is_not_null())
         .then((pl.lit(as_of) - pl.col("founded")).dt.total_days().clip(0) / 365.25)
@@ -259,9 +271,13 @@ def build_features(
 def contributions(features: pl.DataFrame, *, spec: ExpertSpec = DEFAULT_SPEC) -> pl.DataFrame:
     """Add one log-odds contribution column ``c_<factor>`` per factor (0 where data is missing)."""
     s = spec
-    em = 3.25 + 6.56 * pl.col("x1") + 3.26 * pl.col("x2") + 6.72 * pl.col("x3") + 1.05 * pl.col("x4")
+    em = (
+        3.25 + 6.56 * pl.col("x1") + 3.26 * pl.col("x2") + 6.72 * pl.col("x3") + 1.05 * pl.col("x4")
+    )
     growth_term = s.growth_slope * (pl.col("sales_growth") - s.growth_neutral)
-    trend = growth_term.fill_null(0.0) + (s.ebit_change_slope * pl.col("ebit_ta_change")).fill_null(0.0)
+    trend = growth_term.fill_null(0.0) + (s.ebit_change_slope * pl.col("ebit_ta_change")).fill_null(
+        0.0
+    )
     has_trend = pl.col("sales_growth").is_not_null() | pl.col("ebit_ta_change").is_not_null()
     pay = (
         s.pay_overdue_slope * pl.col("overdue_share")
@@ -270,7 +286,9 @@ def contributions(features: pl.DataFrame, *, spec: ExpertSpec = DEFAULT_SPEC) ->
     )
     exprs = {
         "altman": _clip(s.em_slope * (em - s.em_neutral), s.em_clip),
-        "liquidity": _clip(s.cr_slope * (pl.col("current_ratio").clip(0.05) / s.cr_neutral).log(), s.cr_clip),
+        "liquidity": _clip(
+            s.cr_slope * (pl.col("current_ratio").clip(0.05) / s.cr_neutral).log(), s.cr_clip
+        ),
         "leverage": _clip(s.lev_slope * (pl.col("leverage") - s.lev_neutral), s.lev_clip),
         "profitability": _clip(s.roa_slope * (pl.col("roa") - s.roa_neutral), s.roa_clip),
         "trend": pl.when(has_trend).then(_clip(trend, s.trend_clip)),
@@ -292,7 +310,9 @@ def contributions(features: pl.DataFrame, *, spec: ExpertSpec = DEFAULT_SPEC) ->
     )
 
 
-def grade_frame(features: pl.DataFrame, *, as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC) -> pl.DataFrame:
+def grade_frame(
+    features: pl.DataFrame, *, as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC
+) -> pl.DataFrame:
     """Score, grade, PD, confidence and top reasons for every company in ``features``."""
     frame = contributions(features, spec=spec)
     logit = math.log(spec.base_pd / (1 - spec.base_pd)) + pl.sum_horizontal(
@@ -328,7 +348,11 @@ def grade_frame(features: pl.DataFrame, *, as_of: dt.date, spec: ExpertSpec = DE
     cap_pd = pl.col("cap_grade").replace_strict(
         {g: grade_floor_pd(g) for g in range(1, 10)}, return_dtype=pl.Float64
     )
-    effective_pd = pl.when(pl.col("in_default")).then(1.0).otherwise(pl.max_horizontal(pl.col("model_pd"), cap_pd))
+    effective_pd = (
+        pl.when(pl.col("in_default"))
+        .then(1.0)
+        .otherwise(pl.max_horizontal(pl.col("model_pd"), cap_pd))
+    )
     frame = frame.with_columns(effective_pd.alias("effective_pd"))
     frame = frame.with_columns(
         pl.when(pl.col("in_default"))
@@ -357,9 +381,7 @@ def _reasons(frame: pl.DataFrame) -> pl.Series:
         frame.select(rows, *[pl.col(f"c_{name}").alias(name) for name in FACTORS])
         .unpivot(index="_row", variable_name="factor", value_name="contribution")
         .filter(pl.col("contribution").abs() >= 0.005)
-        .sort(
-            ["_row", pl.col("contribution").abs(), "factor"], descending=[False, True, False]
-        )
+        .sort(["_row", pl.col("contribution").abs(), "factor"], descending=[False, True, False])
         .group_by("_row", maintain_order=True)
         .head(TOP_REASONS)
         .with_columns(
@@ -376,9 +398,18 @@ def _reasons(frame: pl.DataFrame) -> pl.Series:
     flags = frame.select(
         rows,
         pl.when(pl.col("default_event_type").is_not_null())
-        .then(pl.struct(code=pl.col("default_event_type").str.to_uppercase(), factor=pl.lit("default")))
+        .then(
+            pl.struct(
+                code=pl.col("default_event_type").str.to_uppercase(), factor=pl.lit("default")
+            )
+        )
         .when(pl.col("status").is_in(["insolvent", "dissolved"]))
-        .then(pl.struct(code=pl.lit("STATUS_") + pl.col("status").str.to_uppercase(), factor=pl.lit("default")))
+        .then(
+            pl.struct(
+                code=pl.lit("STATUS_") + pl.col("status").str.to_uppercase(),
+                factor=pl.lit("default"),
+            )
+        )
         .when(pl.col("statement_date").is_null())
         .then(pl.struct(code=pl.lit("NO_USABLE_STATEMENTS"), factor=pl.lit("data_quality")))
         .when(pl.col("statement_age_days") > stale_days)
@@ -392,10 +423,16 @@ def _reasons(frame: pl.DataFrame) -> pl.Series:
             pl.lit(0.0).alias("contribution"),
         )
     )
-    merged = flags.join(top, on="_row", how="left").sort("_row").select(
-        pl.when(pl.col("flag").is_not_null())
-        .then(pl.concat_list(flag_list, pl.col("top").fill_null(pl.lit([], dtype=REASON_DTYPE))))
-        .otherwise(pl.col("top").fill_null(pl.lit([], dtype=REASON_DTYPE)))
-        .alias("reasons")
+    merged = (
+        flags.join(top, on="_row", how="left")
+        .sort("_row")
+        .select(
+            pl.when(pl.col("flag").is_not_null())
+            .then(
+                pl.concat_list(flag_list, pl.col("top").fill_null(pl.lit([], dtype=REASON_DTYPE)))
+            )
+            .otherwise(pl.col("top").fill_null(pl.lit([], dtype=REASON_DTYPE)))
+            .alias("reasons")
+        )
     )
     return merged.get_column("reasons")

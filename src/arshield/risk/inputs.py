@@ -52,7 +52,7 @@ STATEMENT_COLUMNS: Final = (
 STATEMENT_SCHEMA: Final = {
     "company_id": pl.Utf8,
     "fiscal_year_end": pl.Date,
-    **{name: pl.Int64 for name in STATEMENT_COLUMNS},
+    **dict.fromkeys(STATEMENT_COLUMNS, pl.Int64),
 }
 PAYMENT_SCHEMA: Final = {
     "company_id": pl.Utf8,
@@ -91,7 +91,9 @@ def window_start(as_of: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def aggregate_payments(monthly: pl.DataFrame, *, as_of: dt.date, payment_months: int) -> pl.DataFrame:
+def aggregate_payments(
+    monthly: pl.DataFrame, *, as_of: dt.date, payment_months: int
+) -> pl.DataFrame:
     """Per-company payment totals over the window: the Polars twin of the ``payments`` query."""
     first = window_start(as_of, payment_months)
     window = monthly.filter((pl.col("month") >= first) & (pl.col("month") <= as_of))
@@ -180,11 +182,13 @@ def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) ->
     if driver == "sqlite":
         with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
             spec = json.dumps({"uri": uri, "queries": sqls, "out": tmp})
-            subprocess.run(  # noqa: S603 - our own module, arguments from code
+            subprocess.run(
                 [sys.executable, "-m", "arshield.risk.inputs"], input=spec, text=True, check=True
             )
             for name in sqls:
-                frames[name] = conform(pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False), SCHEMAS[name])
+                frames[name] = conform(
+                    pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False), SCHEMAS[name]
+                )
     else:
         for name, table in _read_all_adbc(driver, uri, sqls).items():
             frame = pl.from_arrow(table)
@@ -231,9 +235,10 @@ def _child_main() -> None:
     spec = json.loads(sys.stdin.read())
     tables = _read_all_adbc("sqlite", spec["uri"], spec["queries"])
     for name, table in tables.items():
-        with pa.OSFile(str(Path(spec["out"]) / f"{name}.arrow"), "wb") as sink, ipc.new_file(
-            sink, table.schema
-        ) as writer:
+        with (
+            pa.OSFile(str(Path(spec["out"]) / f"{name}.arrow"), "wb") as sink,
+            ipc.new_file(sink, table.schema) as writer,
+        ):
             writer.write_table(table)
 
 

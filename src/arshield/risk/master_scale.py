@@ -3,8 +3,8 @@
 Bands double in width from grade to grade (a geometric scale, as most master scales are), so each
 grade carries about twice the risk of the one before. Grade 10 means insolvent or in default
 (PD 100%). The PD reported for a grade is the geometric centre of its band, so PD rises strictly
-with the grade. The score is a log-PD scale: 100 at the lowest PD the model gives, 2 at the highest, 1 in
-default.
+with the grade. The score is a log-PD scale: 100 at the lowest PD the model gives, 2 at the
+highest, and 1 in default.
 """
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ def grade_expr(pd: pl.Expr) -> pl.Expr:
     """Vectorised :func:`grade_for_pd`."""
     expr = pl.lit(9, dtype=pl.Int8)
     for grade in range(len(UPPER_BOUNDS), 0, -1):
-        expr = pl.when(pd < UPPER_BOUNDS[grade - 1]).then(pl.lit(grade, dtype=pl.Int8)).otherwise(expr)
+        expr = (
+            pl.when(pd < UPPER_BOUNDS[grade - 1]).then(pl.lit(grade, dtype=pl.Int8)).otherwise(expr)
+        )
     return expr
 
 

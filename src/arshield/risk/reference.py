@@ -76,11 +76,14 @@ def _grade_one(
     s = spec
     c: dict[str, float] = dict.fromkeys(FACTORS, 0.0)
     known = sorted(
-        (st for st in statements if st["fiscal_year_end"] <= as_of), key=lambda st: st["fiscal_year_end"]
+        (st for st in statements if st["fiscal_year_end"] <= as_of),
+        key=lambda st: st["fiscal_year_end"],
     )
     trend_from = as_of - dt.timedelta(days=s.unusable_after_days + 3 * 366)
     window = [st for st in known if st["fiscal_year_end"] >= trend_from]
-    usable = bool(window) and window[-1]["fiscal_year_end"] >= as_of - dt.timedelta(days=s.unusable_after_days)
+    usable = bool(window) and window[-1]["fiscal_year_end"] >= as_of - dt.timedelta(
+        days=s.unusable_after_days
+    )
     statement_date = window[-1]["fiscal_year_end"] if usable else None
     if usable:
         last, first = window[-1], window[0]
@@ -96,7 +99,9 @@ def _grade_one(
         cr = min(max(last["current_assets"] / cl, 0.0), 10.0) if cl > 0 else 10.0
         c["liquidity"] = _clip(s.cr_slope * math.log(max(cr, 0.05) / s.cr_neutral), s.cr_clip)
         c["leverage"] = _clip(s.lev_slope * (tl / ta - s.lev_neutral), s.lev_clip)
-        c["profitability"] = _clip(s.roa_slope * (last["net_income"] / ta - s.roa_neutral), s.roa_clip)
+        c["profitability"] = _clip(
+            s.roa_slope * (last["net_income"] / ta - s.roa_neutral), s.roa_clip
+        )
         years = (last["fiscal_year_end"] - first["fiscal_year_end"]).days / 365.25
         if years >= 0.5:
             trend = 0.0
@@ -132,9 +137,13 @@ def _grade_one(
         age_years = max((as_of - company["founded"]).days, 0) / 365.25
         c["age"] = _clip(s.age_offset + s.age_slope * math.log1p(age_years), s.age_clip)
     if company["employees"] is not None:
-        c["size"] = _clip(s.size_offset + s.size_slope * math.log1p(company["employees"]), s.size_clip)
+        c["size"] = _clip(
+            s.size_offset + s.size_slope * math.log1p(company["employees"]), s.size_clip
+        )
     level = country_short_term.get(company["country"])
-    c["country"] = s.country_points.get(level, s.country_unknown) if level is not None else s.country_unknown
+    c["country"] = (
+        s.country_points.get(level, s.country_unknown) if level is not None else s.country_unknown
+    )
     sector = company["sector"]
     risk = sector_risk.get(sector[:1]) if sector else None
     c["sector"] = s.sector_points.get(risk, 0.0) if risk is not None else 0.0

@@ -48,7 +48,9 @@ def stored_grades(
 ) -> list[tuple[str, int, int, float, list[dict[str, Any]]]]:
     """(company_ref, score, grade, pd, reasons) of every company in one stored run."""
     rows = session.execute(
-        select(Company.ref, GradeRecord.score, GradeRecord.grade, GradeRecord.pd, GradeRecord.reasons)
+        select(
+            Company.ref, GradeRecord.score, GradeRecord.grade, GradeRecord.pd, GradeRecord.reasons
+        )
         .join(Company, Company.id == GradeRecord.company_id)
         .where(GradeRecord.as_of == as_of, GradeRecord.model_version == model_version)
         .order_by(Company.ref)
@@ -97,7 +99,9 @@ def replace_run(
         "reasons_json",
         "data_quality_json",
         pl.lit(
-            stamp.replace(tzinfo=None).isoformat(sep=" ") if dialect == "sqlite" else stamp.isoformat()
+            stamp.replace(tzinfo=None).isoformat(sep=" ")
+            if dialect == "sqlite"
+            else stamp.isoformat()
         ).alias("created_at"),
     )
     raw: Any = session.connection().connection.driver_connection
@@ -108,7 +112,7 @@ def replace_run(
                 copy.write_row(row)
     else:
         placeholders = ", ".join("?" for _ in GRADE_COLUMNS)
-        sql = f"INSERT INTO grades ({columns}) VALUES ({placeholders})"  # noqa: S608
+        sql = f"INSERT INTO grades ({columns}) VALUES ({placeholders})"
         cursor = raw.cursor()
         for start in range(0, out.height, _CHUNK):
             cursor.executemany(sql, out.slice(start, _CHUNK).iter_rows())

@@ -14,7 +14,9 @@ from arshield.risk.domain import Grade, RunSummary
 class ReasonOut(BaseModel):
     code: str
     factor: str
-    contribution: float = Field(description="Log-odds of default this factor adds (+) or removes (-).")
+    contribution: float = Field(
+        description="Log-odds of default this factor adds (+) or removes (-)."
+    )
     text: str
 
 

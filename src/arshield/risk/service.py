@@ -24,17 +24,24 @@ from arshield.risk.models import GradeRecord
 from arshield.risk.tables import service as tables_service
 
 Progress = Callable[[str, int, int], None]
-EXPORT_SCHEMA: dict[str, Any] = {
-    "company_ref": pl.Utf8,
-    "score": pl.Int16,
-    "grade": pl.Int8,
-    "pd": pl.Float64,
-    "reasons": pl.Utf8,
-}
+EXPORT_SCHEMA = pl.Schema(
+    {
+        "company_ref": pl.Utf8,
+        "score": pl.Int16,
+        "grade": pl.Int8,
+        "pd": pl.Float64,
+        "reasons": pl.Utf8,
+    }
+)
 
 
 class BuyerNotGraded(NotFound):
     """No such buyer."""
+
+
+def _database_url(session: Session) -> str:
+    """The URL of the session's database, for the bulk reader's own connection."""
+    return session.get_bind().engine.url.render_as_string(hide_password=False)
 
 
 def _risk_tables(session: Session, *, as_of: dt.date) -> tuple[dict[str, int], dict[str, str]]:
@@ -94,7 +101,7 @@ def run_grading(
             progress(label, done, steps)
 
     step("reading registry", 0)
-    url = session.get_bind().url.render_as_string(hide_password=False)
+    url = _database_url(session)
     inputs = load_bulk(database_url=url, as_of=as_of, payment_months=spec.pay_window_months)
     step("grading", 1)
     graded = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
@@ -122,7 +129,9 @@ def _reasons(items: list[dict[str, Any]] | None) -> tuple[Reason, ...]:
     )
 
 
-def _grade_from_row(row: dict[str, Any], *, company_id: uuid.UUID, as_of: dt.date, version: str) -> Grade:
+def _grade_from_row(
+    row: dict[str, Any], *, company_id: uuid.UUID, as_of: dt.date, version: str
+) -> Grade:
     statement_date = row.get("statement_date")
     return Grade(
         company_id=company_id,
@@ -163,10 +172,16 @@ def _grade_from_record(record: GradeRecord, *, company_ref: str) -> Grade:
 
 
 def compute_grades(
-    session: Session, *, company_ids: list[uuid.UUID], as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC
+    session: Session,
+    *,
+    company_ids: list[uuid.UUID],
+    as_of: dt.date,
+    spec: ExpertSpec = DEFAULT_SPEC,
 ) -> list[Grade]:
     """Grade a few buyers live (a batch of the same engine the full run uses)."""
-    inputs = load_for(session, company_ids=company_ids, as_of=as_of, payment_months=spec.pay_window_months)
+    inputs = load_for(
+        session, company_ids=company_ids, as_of=as_of, payment_months=spec.pay_window_months
+    )
     frame = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
     return [
         _grade_from_row(
@@ -224,11 +239,14 @@ def export_frame(
     if repository.count_stored(session, as_of=as_of, model_version=spec.version):
         rows = repository.stored_grades(session, as_of=as_of, model_version=spec.version)
         return pl.DataFrame(
-            [(ref, score, grade, pd, _reason_string(reasons)) for ref, score, grade, pd, reasons in rows],
+            [
+                (ref, score, grade, pd, _reason_string(reasons))
+                for ref, score, grade, pd, reasons in rows
+            ],
             schema=EXPORT_SCHEMA,
             orient="row",
         )
-    url = session.get_bind().url.render_as_string(hide_password=False)
+    url = _database_url(session)
     graded = grade_inputs(
         session, inputs=load_bulk(database_url=url, as_of=as_of), as_of=as_of, spec=spec
     )
@@ -237,9 +255,11 @@ def export_frame(
         + pl.lit(":")
         + pl.element().struct.field("contribution").round(3).cast(pl.Utf8)
     )
-    return graded.sort("company_ref").select(
-        "company_ref", "score", "grade", "pd", reasons.list.join(";").alias("reasons")
-    ).cast(EXPORT_SCHEMA)
+    return (
+        graded.sort("company_ref")
+        .select("company_ref", "score", "grade", "pd", reasons.list.join(";").alias("reasons"))
+        .cast(EXPORT_SCHEMA)
+    )
 
 
 def _reason_string(items: list[dict[str, Any]]) -> str:

@@ -130,4 +130,9 @@ def random_portfolio(seed: int, n: int = 25) -> dict[str, list[dict[str, Any]]]:
                     "severity": rng.choice(["low", "medium", "high", "critical"]),
                 }
             )
-    return {"companies": companies, "statements": statements, "payments": payments, "events": events}
+    return {
+        "companies": companies,
+        "statements": statements,
+        "payments": payments,
+        "events": events,
+    }

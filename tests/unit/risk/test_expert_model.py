@@ -30,7 +30,9 @@ def grade(
     features = build_features(
         companies=frame("companies", companies),
         statements=frame("statements", statements or []),
-        payments=aggregate_payments(frame("payments", payments or []), as_of=as_of, payment_months=12),
+        payments=aggregate_payments(
+            frame("payments", payments or []), as_of=as_of, payment_months=12
+        ),
         events=frame("events", events or []),
         country_short_term=COUNTRIES,
         sector_risk=SECTORS,
@@ -72,16 +74,33 @@ def test_worked_example_strong_german_manufacturer() -> None:
 
 def test_worked_example_distressed_buyer_paying_late() -> None:
     statements = [
-        statement("b", y, current_assets=300, current_liabilities=500, total_liabilities=950,
-                  equity=50, retained_earnings=-100, ebit=-20, net_income=-40, sales=s)
+        statement(
+            "b",
+            y,
+            current_assets=300,
+            current_liabilities=500,
+            total_liabilities=950,
+            equity=50,
+            retained_earnings=-100,
+            ebit=-20,
+            net_income=-40,
+            sales=s,
+        )
         for y, s in ((2023, 1000), (2024, 900), (2025, 800))
     ]
     payments = [
-        {"company_id": "b", "month": dt.date(2026, m, 1), "amount_paid": 100,
-         "amount_overdue": 50, "days_beyond_terms": 45}
+        {
+            "company_id": "b",
+            "month": dt.date(2026, m, 1),
+            "amount_paid": 100,
+            "amount_overdue": 50,
+            "days_beyond_terms": 45,
+        }
         for m in range(1, 7)
     ]
-    events = [{"company_id": "b", "date": dt.date(2026, 3, 1), "type": "lawsuit", "severity": "high"}]
+    events = [
+        {"company_id": "b", "date": dt.date(2026, 3, 1), "type": "lawsuit", "severity": "high"}
+    ]
     row = grade(
         [company("b", country="CN", sector="F41.20", founded=dt.date(2022, 1, 1), employees=12)],
         statements,
@@ -101,10 +120,20 @@ def test_worked_example_distressed_buyer_paying_late() -> None:
 
 def test_insolvency_forces_grade_10_only_from_its_date() -> None:
     statements = [statement("d", 2024), statement("d", 2025)]
-    events = [{"company_id": "d", "date": dt.date(2026, 3, 1), "type": "insolvency_opened",
-               "severity": "critical"}]
-    before = grade([company("d")], statements, events=events, as_of=dt.date(2026, 2, 28)).row(0, named=True)
-    after = grade([company("d")], statements, events=events, as_of=dt.date(2026, 3, 1)).row(0, named=True)
+    events = [
+        {
+            "company_id": "d",
+            "date": dt.date(2026, 3, 1),
+            "type": "insolvency_opened",
+            "severity": "critical",
+        }
+    ]
+    before = grade([company("d")], statements, events=events, as_of=dt.date(2026, 2, 28)).row(
+        0, named=True
+    )
+    after = grade([company("d")], statements, events=events, as_of=dt.date(2026, 3, 1)).row(
+        0, named=True
+    )
     assert before["grade"] < 10
     assert after["grade"] == 10
     assert after["pd"] == 1.0
@@ -124,7 +153,9 @@ def test_missing_and_stale_statements_cap_the_best_grade() -> None:
     assert by_id["none"]["cap_grade"] == 6  # FY2022 is over 30 months old: unusable
     assert by_id["none"]["grade"] >= 6
     assert by_id["none"]["confidence"] == "low"
-    stale = grade([company("s")], [statement("s", 2024)], as_of=dt.date(2026, 7, 15)).row(0, named=True)
+    stale = grade([company("s")], [statement("s", 2024)], as_of=dt.date(2026, 7, 15)).row(
+        0, named=True
+    )
     assert stale["cap_grade"] == 4
     assert stale["grade"] >= 4
     assert stale["reasons"][0]["code"] == "STALE_STATEMENTS"
@@ -135,7 +166,14 @@ def test_data_dated_after_as_of_is_ignored() -> None:
     later = grade(
         [company("x")],
         [statement("x", 2025), statement("x", 2026, ebit=-500, net_income=-600)],
-        events=[{"company_id": "x", "date": dt.date(2026, 7, 1), "type": "default", "severity": "critical"}],
+        events=[
+            {
+                "company_id": "x",
+                "date": dt.date(2026, 7, 1),
+                "type": "default",
+                "severity": "critical",
+            }
+        ],
     ).row(0, named=True)
     assert later["grade"] == base["grade"]
     assert later["model_pd"] == pytest.approx(base["model_pd"])
@@ -145,9 +183,9 @@ def test_data_dated_after_as_of_is_ignored() -> None:
 @given(seed=st.integers(min_value=0, max_value=10**9))
 def test_vectorised_engine_matches_per_row_reference(seed: int) -> None:
     data = random_portfolio(seed)
-    vectorised = grade(data["companies"], data["statements"], data["payments"], data["events"]).sort(
-        "company_id"
-    )
+    vectorised = grade(
+        data["companies"], data["statements"], data["payments"], data["events"]
+    ).sort("company_id")
     reference = sorted(
         grade_rows(**data, country_short_term=COUNTRIES, sector_risk=SECTORS, as_of=AS_OF),
         key=lambda r: r["company_id"],
@@ -158,7 +196,10 @@ def test_vectorised_engine_matches_per_row_reference(seed: int) -> None:
             assert got[f"c_{name}"] == pytest.approx(want["contributions"][name], abs=1e-9), name
         assert got["model_pd"] == pytest.approx(want["model_pd"], rel=1e-9)
         assert (got["grade"], got["score"], got["pd"], got["cap_grade"]) == (
-            want["grade"], want["score"], want["pd"], want["cap_grade"]
+            want["grade"],
+            want["score"],
+            want["pd"],
+            want["cap_grade"],
         )
 
 
@@ -175,6 +216,8 @@ def test_one_buyer_is_a_batch_of_one() -> None:
         ).row(0, named=True)
         together = full.filter(pl.col("company_id") == cid).row(0, named=True)
         assert (alone["grade"], alone["score"], alone["pd"]) == (
-            together["grade"], together["score"], together["pd"]
+            together["grade"],
+            together["score"],
+            together["pd"],
         )
         assert alone["reasons"] == together["reasons"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +28,7 @@ def test_grade_pd_rises_strictly_with_grade() -> None:
 
 
 def test_bands_are_contiguous_and_hold_their_centre() -> None:
-    for lower, upper in zip(MASTER_SCALE[:8], MASTER_SCALE[1:9], strict=True):
+    for lower, upper in itertools.pairwise(MASTER_SCALE[:9]):
         assert lower.pd_to == upper.pd_from
     for band in MASTER_SCALE[:9]:
         assert band.pd_from <= band.pd < band.pd_to
