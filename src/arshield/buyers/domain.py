@@ -154,14 +154,24 @@ def nace_section(code: str) -> str:
     return code[:1]
 
 
+# Latin accents (combining marks U+0300-U+036F) are dropped so "Müller" and "Muller" agree;
+# other scripts' marks (e.g. kana voicing) are kept.
+_LATIN_ACCENTS = re.compile("[\u0300-\u036f]")
+# Dotted initials ("S.A.", "s.p.a.", "B.V.") are joined so the legal form is recognised.
+_DOTTED_INITIAL = re.compile(r"\b(\w)\.(?=\w\b)")
+
+
 @lru_cache(maxsize=65536)
 def search_key(name: str) -> str:
-    """A name folded for matching: NFKC, case-folded, Chinese as pinyin, legal forms dropped."""
+    """A name folded for matching: NFKC, case-folded, accents and legal forms dropped, Chinese
+    as pinyin."""
     text = unicodedata.normalize("NFKC", name).casefold()
+    text = unicodedata.normalize("NFC", _LATIN_ACCENTS.sub("", unicodedata.normalize("NFD", text)))
     for suffix in CHINESE_LEGAL_FORMS:
         text = text.replace(suffix, " ")
     if any("\u4e00" <= ch <= "\u9fff" for ch in text):
         text = " ".join(lazy_pinyin(text))
+    text = _DOTTED_INITIAL.sub(r"\1", text)
     text = re.sub(r"[^\w\s]", " ", text)
     words = [w for w in text.split() if w not in LEGAL_FORM_WORDS]
     return " ".join(words)

@@ -174,27 +174,32 @@ def _read_all_adbc(driver: str, uri: str, sqls: dict[str, str]) -> dict[str, Any
         return {name: future.result() for name, future in futures.items()}
 
 
-def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) -> GradingInputs:
-    """Read every company's inputs known on ``as_of`` (ADBC; a child process on SQLite)."""
+def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.DataFrame]:
+    """Run read-only queries in bulk through ADBC (a child process on SQLite); raw frames."""
     driver, uri = sqlalchemy_url_to_adbc(database_url)
-    sqls = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
     frames: dict[str, pl.DataFrame] = {}
     if driver == "sqlite":
         with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
             spec = json.dumps({"uri": uri, "queries": sqls, "out": tmp})
-            subprocess.run(
+            subprocess.run(  # noqa: S603 - our own module, arguments from code
                 [sys.executable, "-m", "arshield.risk.inputs"], input=spec, text=True, check=True
             )
             for name in sqls:
-                frames[name] = conform(
-                    pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False), SCHEMAS[name]
-                )
-    else:
-        for name, table in _read_all_adbc(driver, uri, sqls).items():
-            frame = pl.from_arrow(table)
-            assert isinstance(frame, pl.DataFrame)
-            frames[name] = conform(frame, SCHEMAS[name])
-    return GradingInputs(**frames)
+                frames[name] = pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False)
+        return frames
+    for name, table in _read_all_adbc(driver, uri, sqls).items():
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        frames[name] = frame
+    return frames
+
+
+def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) -> GradingInputs:
+    """Read every company's inputs known on ``as_of`` in a few columnar queries."""
+    driver, _uri = sqlalchemy_url_to_adbc(database_url)
+    sqls = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
+    raw = read_frames(database_url=database_url, sqls=sqls)
+    return GradingInputs(**{name: conform(frame, SCHEMAS[name]) for name, frame in raw.items()})
 
 
 def load_for(
