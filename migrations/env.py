@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 
 from arshield.all_models import Base
-from typing import Any
-
 from arshield.kit.db import StrEnumType, UTCDateTime, make_engine
 
 config = context.config

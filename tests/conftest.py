@@ -61,7 +61,7 @@ def _truncate_all(engine: Engine) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:
             for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+                conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture

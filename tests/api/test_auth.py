@@ -42,14 +42,24 @@ def test_revoked_key_is_refused_at_once(client: TestClient, db: sessionmaker[Ses
 def test_sellers_cannot_manage_organisations(client: TestClient, db: sessionmaker[Session]) -> None:
     callers = standard_callers(db)
     body = {"ref": "NEW", "name": "New", "kind": "seller"}
-    assert client.post("/api/v1/orgs", json=body, headers=callers["seller_a"].headers).status_code == 403
-    assert client.post("/api/v1/orgs", json=body, headers=callers["analyst"].headers).status_code == 403
+    assert (
+        client.post("/api/v1/orgs", json=body, headers=callers["seller_a"].headers).status_code
+        == 403
+    )
+    assert (
+        client.post("/api/v1/orgs", json=body, headers=callers["analyst"].headers).status_code
+        == 403
+    )
     created = client.post("/api/v1/orgs", json=body, headers=callers["admin"].headers)
     assert created.status_code == 201
-    assert client.post("/api/v1/orgs", json=body, headers=callers["admin"].headers).status_code == 409
+    assert (
+        client.post("/api/v1/orgs", json=body, headers=callers["admin"].headers).status_code == 409
+    )
 
 
-def test_request_bodies_forbid_unknown_fields(client: TestClient, db: sessionmaker[Session]) -> None:
+def test_request_bodies_forbid_unknown_fields(
+    client: TestClient, db: sessionmaker[Session]
+) -> None:
     callers = standard_callers(db)
     body = {"ref": "X1", "name": "X", "kind": "seller", "status": "approved"}
     response = client.post("/api/v1/orgs", json=body, headers=callers["admin"].headers)
@@ -68,7 +78,9 @@ def test_issued_key_has_requested_role_and_seller_cannot_be_underwriter(
     )
     assert bad.status_code == 422
     good = client.post(
-        "/api/v1/apikeys", json={"org_ref": "SELLER-A", "role": "seller"}, headers=callers["admin"].headers
+        "/api/v1/apikeys",
+        json={"org_ref": "SELLER-A", "role": "seller"},
+        headers=callers["admin"].headers,
     )
     assert good.status_code == 201
     secret = good.json()["key"]

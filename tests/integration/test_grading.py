@@ -127,7 +127,10 @@ def test_stored_grade_equals_live_grade_of_one_buyer(db: sessionmaker[Session]) 
             assert stored.source == "stored"
             assert live.source == "computed"
             assert (stored.score, stored.grade, stored.pd, stored.confidence) == (
-                live.score, live.grade, live.pd, live.confidence
+                live.score,
+                live.grade,
+                live.pd,
+                live.confidence,
             )
             assert [r.code for r in stored.reasons] == [r.code for r in live.reasons]
             assert [r.contribution for r in stored.reasons] == pytest.approx(
@@ -145,7 +148,9 @@ def test_no_statements_lowers_confidence_and_caps_grade(db: sessionmaker[Session
     assert grade.reasons[0].code == "NO_USABLE_STATEMENTS"
 
 
-def test_export_csv_and_parquet_agree_with_stored_run(db: sessionmaker[Session], tmp_path: Path) -> None:
+def test_export_csv_and_parquet_agree_with_stored_run(
+    db: sessionmaker[Session], tmp_path: Path
+) -> None:
     seed_registry(db)
     with unit_of_work(db) as session:
         live = service.export_frame(session, as_of=AS_OF)
@@ -162,27 +167,39 @@ def test_api_grade_routes(client: TestClient, db: sessionmaker[Session]) -> None
     callers = standard_callers(db)
     buyer = companies[0].id
     assert client.get(f"/api/v1/buyers/{buyer}/grade?as_of=2026-06-30").status_code == 401
-    live = client.get(f"/api/v1/buyers/{buyer}/grade?as_of=2026-06-30", headers=callers["seller_a"].headers)
+    live = client.get(
+        f"/api/v1/buyers/{buyer}/grade?as_of=2026-06-30", headers=callers["seller_a"].headers
+    )
     assert live.status_code == 200
     body = live.json()
     assert body["source"] == "computed"
     assert 1 <= body["grade"] <= 10 and 1 <= body["score"] <= 100
     assert body["reasons"] and all(r["text"] for r in body["reasons"])
-    denied = client.post("/api/v1/grades/run", json={"as_of": "2026-06-30"}, headers=callers["seller_a"].headers)
+    denied = client.post(
+        "/api/v1/grades/run", json={"as_of": "2026-06-30"}, headers=callers["seller_a"].headers
+    )
     assert denied.status_code == 403
-    run = client.post("/api/v1/grades/run", json={"as_of": "2026-06-30"}, headers=callers["analyst"].headers)
+    run = client.post(
+        "/api/v1/grades/run", json={"as_of": "2026-06-30"}, headers=callers["analyst"].headers
+    )
     assert run.status_code == 200
     assert run.json()["graded"] == len(companies)
-    stored = client.get(f"/api/v1/buyers/{buyer}/grade?as_of=2026-06-30", headers=callers["seller_a"].headers)
+    stored = client.get(
+        f"/api/v1/buyers/{buyer}/grade?as_of=2026-06-30", headers=callers["seller_a"].headers
+    )
     assert stored.json()["source"] == "stored"
     assert stored.json()["grade"] == body["grade"]
-    history = client.get(f"/api/v1/buyers/{buyer}/grade/history", headers=callers["underwriter"].headers)
+    history = client.get(
+        f"/api/v1/buyers/{buyer}/grade/history", headers=callers["underwriter"].headers
+    )
     assert [h["as_of"] for h in history.json()] == ["2026-06-30"]
     missing = client.get(f"/api/v1/buyers/{uuid.uuid4()}/grade", headers=callers["admin"].headers)
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"
     extra = client.post(
-        "/api/v1/grades/run", json={"as_of": "2026-06-30", "grade": 1}, headers=callers["analyst"].headers
+        "/api/v1/grades/run",
+        json={"as_of": "2026-06-30", "grade": 1},
+        headers=callers["analyst"].headers,
     )
     assert extra.status_code == 422
     scale = client.get("/api/v1/master-scale", headers=callers["seller_b"].headers).json()
@@ -207,7 +224,10 @@ def test_cli_run_show_export(db: sessionmaker[Session], cli_env: object, tmp_pat
     assert list(rows[0]) == ["company_ref", "score", "grade", "pd", "reasons"]
     assert [r["company_ref"] for r in rows] == [f"B{i:03d}" for i in range(6)]
     parquet = tmp_path / "grades.parquet"
-    assert runner.invoke(cli_app, ["grade", "export", str(parquet), "--as-of", "2026-06-30"]).exit_code == 0
+    assert (
+        runner.invoke(cli_app, ["grade", "export", str(parquet), "--as-of", "2026-06-30"]).exit_code
+        == 0
+    )
     assert pl.read_parquet(parquet).height == 6
     unknown = runner.invoke(cli_app, ["grade", "show", "NOPE"])
     assert unknown.exit_code == 1

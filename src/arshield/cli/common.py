@@ -39,7 +39,7 @@ _factory: sessionmaker[Session] | None = None
 
 def session_factory() -> sessionmaker[Session]:
     """The session factory for the configured database (one engine per process)."""
-    global _factory  # noqa: PLW0603 - one engine per CLI process
+    global _factory
     if _factory is None:
         _factory = make_session_factory(make_engine(get_settings().database_url))
     return _factory
@@ -60,7 +60,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except ArshieldError as exc:
-            detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
+            detail = (
+                exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
+            )
             err_console.print(f"[red]error[/red] ({exc.error_type}): {detail}", highlight=False)
             raise typer.Exit(code=1) from None
 

@@ -34,9 +34,7 @@ def serve(
     """Serve the API on the configured database."""
     import uvicorn
 
-    uvicorn.run(
-        "arshield.api.asgi:app", host=host, port=port, workers=workers, log_level="info"
-    )
+    uvicorn.run("arshield.api.asgi:app", host=host, port=port, workers=workers, log_level="info")
 
 
 def main() -> None:

@@ -71,7 +71,9 @@ def list_keys(principal: PrincipalDep, session: SessionDep) -> list[ApiKeyOut]:
     return [ApiKeyOut.model_validate(k) for k in service.list_api_keys(session, org_id=org_id)]
 
 
-@router.post("/apikeys/{key_id}/revoke", response_model=ApiKeyOut, responses=error_responses(NotFound))
+@router.post(
+    "/apikeys/{key_id}/revoke", response_model=ApiKeyOut, responses=error_responses(NotFound)
+)
 def revoke_key(key_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> ApiKeyOut:
     """Revoke a key at once (admins; a seller's admin only its own organisation's keys)."""
     principal.require(Action.MANAGE_ORGS)

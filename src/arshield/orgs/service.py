@@ -94,4 +94,6 @@ def authenticate(session: Session, *, secret: str, now: dt.datetime) -> Principa
     key, org = found
     if key.revoked_at is not None and key.revoked_at <= now:
         raise Unauthorized("this API key has been revoked")
-    return Principal(key_id=key.id, org_id=org.id, org_ref=org.ref, org_kind=org.kind, role=key.role)
+    return Principal(
+        key_id=key.id, org_id=org.id, org_ref=org.ref, org_kind=org.kind, role=key.role
+    )
