@@ -86,3 +86,25 @@ def test_issued_key_has_requested_role_and_seller_cannot_be_underwriter(
     secret = good.json()["key"]
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
     assert me["role"] == "seller"
+
+
+def test_seller_admin_cannot_touch_another_sellers_key(
+    client: TestClient, db: sessionmaker[Session]
+) -> None:
+    from arshield.orgs.domain import OrgKind, Role
+    from tests.builders import make_caller
+
+    callers = standard_callers(db)
+    seller_admin = make_caller(db, org_ref="SELLER-A", kind=OrgKind.SELLER, role=Role.ADMIN)
+    all_keys = client.get("/api/v1/apikeys", headers=callers["admin"].headers).json()
+    own = client.get("/api/v1/apikeys", headers=seller_admin.headers).json()
+    assert own and len(own) < len(all_keys)
+    b_org = next(
+        o["id"]
+        for o in client.get("/api/v1/orgs", headers=callers["admin"].headers).json()
+        if o["ref"] == "SELLER-B"
+    )
+    b_key = next(k for k in all_keys if k["org_id"] == b_org)
+    response = client.post(f"/api/v1/apikeys/{b_key['id']}/revoke", headers=seller_admin.headers)
+    assert response.status_code == 404
+    assert client.get("/api/v1/me", headers=callers["seller_b"].headers).status_code == 200
