@@ -23,16 +23,16 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procmem import run_measured  # noqa: E402
+from procmem import run_measured
 
-from arshield.buyers.importing import ImportKind, import_buyers  # noqa: E402
-from arshield.cli.db import upgrade  # noqa: E402
-from arshield.demo.generate import generate, write  # noqa: E402
-from arshield.kit.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from arshield.risk.expert import build_features, grade_frame  # noqa: E402
-from arshield.risk.inputs import aggregate_payments, load_bulk, read_frames  # noqa: E402
-from arshield.risk.reference import grade_rows  # noqa: E402
-from arshield.risk.tables import service as tables_service  # noqa: E402
+from arshield.buyers.importing import ImportKind, import_buyers
+from arshield.cli.db import upgrade
+from arshield.demo.generate import generate, write
+from arshield.kit.db import make_engine, make_session_factory, unit_of_work
+from arshield.risk.expert import build_features, grade_frame
+from arshield.risk.inputs import aggregate_payments, load_bulk, read_frames
+from arshield.risk.reference import grade_rows
+from arshield.risk.tables import service as tables_service
 
 OUT = Path(__file__).resolve().parent / "out"
 AS_OF = dt.date(2026, 6, 30)
@@ -86,7 +86,8 @@ def import_all(url: str, folder: Path) -> dict[str, dict[str, float]]:
             "rows_per_s": round(report.rows_read / seconds),
         }
         print(
-            f"imported {report.rows_read:>10,} {kind.value:<10} in {seconds:7.1f} s ({report.rows_read / seconds:,.0f} rows/s)"
+            f"imported {report.rows_read:>10,} {kind.value:<10} in {seconds:7.1f} s "
+            f"({report.rows_read / seconds:,.0f} rows/s)"
         )
     engine.dispose()
     return results
@@ -168,7 +169,8 @@ def model_only(url: str, runs: int, baseline: bool) -> dict[str, object]:
             }
         )
         print(
-            f"model, per-row loop baseline: {seconds:.2f} s; ratio {seconds / statistics.median(timings):.1f}x; same grades: {same}"
+            f"model, per-row loop baseline: {seconds:.2f} s; "
+            f"ratio {seconds / statistics.median(timings):.1f}x; same grades: {same}"
         )
     return result
 

@@ -57,7 +57,7 @@ def run_measured(
 ) -> Measured:
     """Run a command; return its wall time and the peak summed RSS of its process tree."""
     started = time.perf_counter()
-    proc = subprocess.Popen(  # noqa: S603 - benchmark commands from code
+    proc = subprocess.Popen(
         args,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

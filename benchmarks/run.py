@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     companies = os.environ.get("BENCH_COMPANIES", "1000000")
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [sys.executable, str(HERE / "grading.py"), "--companies", companies, "--runs", "3"],
         check=True,
     )
