@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: bca80383b519
+Revision ID: b7d11b7285d9
 Revises:
-Create Date: 2026-11-23 11:23:24.253733
+Create Date: 2026-11-23 11:54:38.922260
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "bca80383b519"
+
+revision: str = "b7d11b7285d9"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -59,6 +60,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("country_risks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_country_risks_country"), ["country"], unique=False)
+
+    op.create_table(
+        "import_batches",
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("file_name", sa.String(length=300), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("file_format", sa.String(length=16), nullable=False),
+        sa.Column("encoding", sa.String(length=16), nullable=True),
+        sa.Column("partial", sa.Boolean(), nullable=False),
+        sa.Column("rows_read", sa.Integer(), nullable=False),
+        sa.Column("accepted", sa.Integer(), nullable=False),
+        sa.Column("rejected", sa.Integer(), nullable=False),
+        sa.Column("inserted", sa.Integer(), nullable=False),
+        sa.Column("updated", sa.Integer(), nullable=False),
+        sa.Column("unchanged", sa.Integer(), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_import_batches")),
+    )
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_import_batches_sha256"), ["sha256"], unique=False)
 
     op.create_table(
         "organisations",
@@ -207,23 +231,14 @@ def upgrade() -> None:
         sa.Column("confidence", sa.String(length=16), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
         sa.Column("data_quality", sa.JSON(), nullable=False),
-        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"], ["companies.id"], name=op.f("fk_grades_company_id_companies")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_grades")),
-        sa.UniqueConstraint(
-            "company_id",
-            "as_of",
-            "model_version",
-            name=op.f("uq_grades_company_id_as_of_model_version"),
-        ),
+        sa.PrimaryKeyConstraint("company_id", "as_of", "model_version", name=op.f("pk_grades")),
     )
     with op.batch_alter_table("grades", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_grades_as_of"), ["as_of"], unique=False)
-        batch_op.create_index(batch_op.f("ix_grades_company_id"), ["company_id"], unique=False)
 
     op.create_table(
         "payment_experiences",
@@ -261,7 +276,6 @@ def downgrade() -> None:
 
     op.drop_table("payment_experiences")
     with op.batch_alter_table("grades", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_grades_company_id"))
         batch_op.drop_index(batch_op.f("ix_grades_as_of"))
 
     op.drop_table("grades")
@@ -287,6 +301,10 @@ def downgrade() -> None:
 
     op.drop_table("sector_risks")
     op.drop_table("organisations")
+    with op.batch_alter_table("import_batches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_import_batches_sha256"))
+
+    op.drop_table("import_batches")
     with op.batch_alter_table("country_risks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_country_risks_country"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,11 +26,4 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process's settings (cached; tests build their own ``Settings``)."""
-    settings = Settings()
-    if settings.database_url.startswith("sqlite:///") and not settings.database_url.startswith(
-        "sqlite:////"
-    ):
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
-    return settings
+    return Settings()

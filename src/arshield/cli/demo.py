@@ -63,3 +63,57 @@ def generate_command(
         f"Defaults within 12 months after as_of: {rate:.2%}. "
         f"Done in {time.perf_counter() - started:.1f} s."
     )
+
+
+@app.command("setup")
+@handle_errors
+def setup_command(
+    companies: int = typer.Option(2000, "--companies", min=50, help="Number of demo buyers."),
+    seed: int = typer.Option(7, "--seed", help="Random seed."),
+    out: Path = typer.Option(Path("var/demo"), "--out", help="Where the demo files are written."),
+) -> None:
+    """Migrate, load the demo portfolio, grade it, and print API keys and what to try first."""
+    from arshield.cli.common import session_factory
+    from arshield.cli.db import upgrade
+    from arshield.demo.setup import setup_demo
+    from arshield.kit.time import utcnow
+
+    upgrade()
+    with console.status("setting up the demo") as status:
+        result = setup_demo(
+            session_factory(),
+            companies=companies,
+            seed=seed,
+            out_dir=out,
+            now=utcnow(),
+            on_step=lambda label: status.update(label),
+        )
+    bt = result.backtest
+    imported = ", ".join(f"{n:,} {kind}" for kind, n in result.imported.items())
+    console.print(f"[bold]Demo loaded[/bold] from {result.data_dir}: {imported}.")
+    console.print(
+        f"Graded {result.graded:,} buyers as of {result.as_of}. Against the realised outcomes: "
+        f"AUC {bt.auc:.3f}, {bt.defaults} defaults among {bt.buyers:,} buyers."
+    )
+    table = Table(title="Demo API keys (shown once)")
+    for column in ("organisation", "role", "key"):
+        table.add_column(column)
+    for key in result.keys:
+        table.add_row(key.org_ref, key.role.value, key.secret)
+    console.print(table)
+    seller = next(k.secret for k in result.keys if k.role.value == "seller")
+    analyst = next(k.secret for k in result.keys if k.role.value == "analyst")
+    day = result.as_of.isoformat()
+    base = "http://127.0.0.1:8000/api/v1"
+    console.print("[bold]Try first[/bold] (API docs: http://127.0.0.1:8000/docs):", highlight=False)
+    console.print(
+        f"  curl -H 'Authorization: Bearer {seller}' '{base}/buyers?q=shenzhen&limit=5'\n"
+        f"  curl -H 'Authorization: Bearer {seller}' -X POST {base}/buyers/match "
+        '-H \'Content-Type: application/json\' -d \'{"name": "Huawei", "country": "CN"}\'\n'
+        f"  .venv/bin/arshield grade show {result.example_ref} --as-of {day}\n"
+        f"  .venv/bin/arshield grade backtest --outcomes {result.data_dir}/outcomes.csv "
+        f"--as-of {day}\n"
+        f"  curl -H 'Authorization: Bearer {analyst}' '{base}/countries/CN'",
+        highlight=False,
+        soft_wrap=True,
+    )

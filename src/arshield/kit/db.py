@@ -11,6 +11,7 @@ import enum
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -134,6 +135,9 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
             kwargs["poolclass"] = NullPool
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         _prepare_sqlite(engine)
     return engine
 
