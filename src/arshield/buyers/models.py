@@ -95,3 +95,23 @@ class CompanyEvent(IdMixin, TimestampMixin, Base):
     severity: Mapped[Severity] = mapped_column(StrEnumType(Severity))
     description: Mapped[str] = mapped_column(Text, default="")
     dedupe_key: Mapped[str] = mapped_column(String(64))
+
+
+class ImportBatch(IdMixin, TimestampMixin, Base):
+    """One applied import file: its kind, name and sha256, row counts, who and when."""
+
+    __tablename__ = "import_batches"
+
+    kind: Mapped[str] = mapped_column(String(32))
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_format: Mapped[str] = mapped_column(String(16))
+    encoding: Mapped[str | None] = mapped_column(String(16), default=None)
+    partial: Mapped[bool] = mapped_column(Boolean, default=False)
+    rows_read: Mapped[int] = mapped_column(Integer)
+    accepted: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    inserted: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(200))
