@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "b7d11b7285d9"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

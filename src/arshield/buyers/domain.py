@@ -50,7 +50,12 @@ class Severity(enum.StrEnum):
     CRITICAL = "critical"
 
 
-SEVERITY_BY_NUMBER = {"1": Severity.LOW, "2": Severity.MEDIUM, "3": Severity.HIGH, "4": Severity.CRITICAL}
+SEVERITY_BY_NUMBER = {
+    "1": Severity.LOW,
+    "2": Severity.MEDIUM,
+    "3": Severity.HIGH,
+    "4": Severity.CRITICAL,
+}
 
 
 class IdType(enum.StrEnum):
@@ -179,8 +184,29 @@ def search_key(name: str) -> str:
 
 LEGAL_FORM_WORDS = frozenset(
     {
-        "co", "ltd", "limited", "inc", "corp", "corporation", "company", "llc", "plc", "gmbh",
-        "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "oy", "ab", "as", "kg", "the",
+        "co",
+        "ltd",
+        "limited",
+        "inc",
+        "corp",
+        "corporation",
+        "company",
+        "llc",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "oy",
+        "ab",
+        "as",
+        "kg",
+        "the",
     }
 )
 # Longest first, so 有限责任公司 is removed whole before 公司.

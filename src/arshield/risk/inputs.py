@@ -181,7 +181,7 @@ def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.Data
     if driver == "sqlite":
         with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
             spec = json.dumps({"uri": uri, "queries": sqls, "out": tmp})
-            subprocess.run(  # noqa: S603 - our own module, arguments from code
+            subprocess.run(
                 [sys.executable, "-m", "arshield.risk.inputs"], input=spec, text=True, check=True
             )
             for name in sqls:
