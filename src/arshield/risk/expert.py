@@ -59,11 +59,12 @@ class ExpertSpec:
     growth_slope: float = -3.0
     ebit_change_slope: float = -4.0
     trend_clip: tuple[float, float] = (-0.4, 0.9)
-    # Payment behaviour over 12 months: 3.0 x overdue share + 0.015 x days beyond terms - 0.25.
-    pay_overdue_slope: float = 3.0
-    pay_days_slope: float = 0.015
+    # Payment behaviour over 12 months, the leading indicator of trade-credit default:
+    # 4.0 x overdue share + 0.03 x days beyond terms - 0.25.
+    pay_overdue_slope: float = 4.0
+    pay_days_slope: float = 0.03
     pay_offset: float = -0.25
-    pay_clip: tuple[float, float] = (-0.4, 2.0)
+    pay_clip: tuple[float, float] = (-0.5, 2.5)
     pay_window_months: int = 12
     # Adverse events: severity x type weight, decaying with exp(-age / 1 year); capped.
     event_decay_years: float = 1.0

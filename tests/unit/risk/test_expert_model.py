@@ -107,15 +107,16 @@ def test_worked_example_distressed_buyer_paying_late() -> None:
         payments,
         events,
     ).row(0, named=True)
-    # Overdue share 300/900 = 1/3, 45 days: 3 x 1/3 + 0.015 x 45 - 0.25 = 1.425.
-    assert row["c_payments"] == pytest.approx(1.425)
+    # Overdue share 300/900 = 1/3, 45 days: 4 x 1/3 + 0.03 x 45 - 0.25 = 2.4333.
+    assert row["c_payments"] == pytest.approx(4 / 3 + 1.35 - 0.25)
     # Lawsuit, high: 0.6 x 1.0 x exp(-121/365.25) = 0.4308.
     assert row["c_events"] == pytest.approx(0.6 * math.exp(-121 / 365.25))
     assert row["c_sector"] == pytest.approx(0.5)
     assert row["model_pd"] == pytest.approx(0.6)  # capped at the PD ceiling
     assert row["grade"] == 9
     assert row["score"] == 2
-    assert row["reasons"][0]["code"] == "ALTMAN_DISTRESS"
+    # Paying late (+2.433) outweighs the weak Altman score (+1.907).
+    assert [r["code"] for r in row["reasons"][:2]] == ["PAYS_LATE", "ALTMAN_DISTRESS"]
 
 
 def test_insolvency_forces_grade_10_only_from_its_date() -> None:
