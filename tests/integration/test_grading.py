@@ -233,3 +233,29 @@ def test_cli_run_show_export(db: sessionmaker[Session], cli_env: object, tmp_pat
     assert unknown.exit_code == 1
     bad = runner.invoke(cli_app, ["grade", "export", str(tmp_path / "x.txt")])
     assert bad.exit_code == 1
+
+
+def test_api_backtest(client: TestClient, db: sessionmaker[Session]) -> None:
+    companies = seed_registry(db)
+    callers = standard_callers(db)
+    lines = ["company_ref,defaulted_within_12m"] + [
+        f"{c.ref},{1 if i % 2 else 0}" for i, c in enumerate(companies)
+    ]
+    files = {"outcomes": ("outcomes.csv", "\n".join(lines).encode(), "text/csv")}
+    denied = client.post(
+        "/api/v1/grades/backtest", files=files, headers=callers["seller_a"].headers
+    )
+    assert denied.status_code == 403
+    response = client.post(
+        "/api/v1/grades/backtest?as_of=2026-06-30", files=files, headers=callers["analyst"].headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["buyers"] == len(companies)
+    assert body["defaults"] == len(companies) // 2
+    assert sum(row["buyers"] for row in body["by_grade"]) == len(companies)
+    # Weak (odd) buyers are the defaulters here, and the model grades them worse: perfect ranking.
+    assert body["auc"] == 1.0
+    bad = {"outcomes": ("o.csv", b"company_ref,defaulted_within_12m\nB000,maybe\n", "text/csv")}
+    rejected = client.post("/api/v1/grades/backtest", files=bad, headers=callers["analyst"].headers)
+    assert rejected.status_code == 422

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+import polars as pl
+from fastapi import APIRouter, File, Query, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
-from arshield.kit.errors import Forbidden, NotFound, Unauthorized
+from arshield.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from arshield.kit.time import today, utcnow
 from arshield.orgs.domain import Action
 from arshield.risk import service
+from arshield.risk.backtest import backtest
 from arshield.risk.master_scale import MASTER_SCALE
-from arshield.risk.schemas import GradeBandOut, GradeOut, GradeRunRequest, RunSummaryOut
+from arshield.risk.schemas import (
+    BacktestOut,
+    GradeBandOut,
+    GradeOut,
+    GradeRunRequest,
+    RunSummaryOut,
+)
 
 router = APIRouter(tags=["grades"], responses=error_responses(Unauthorized))
 
@@ -66,3 +75,24 @@ def master_scale(principal: PrincipalDep) -> list[GradeBandOut]:
         GradeBandOut(grade=b.grade, label=b.label, pd=b.pd, pd_from=b.pd_from, pd_to=b.pd_to)
         for b in MASTER_SCALE
     ]
+
+
+@router.post(
+    "/grades/backtest",
+    response_model=BacktestOut,
+    responses=error_responses(Forbidden, ValidationFailed),
+)
+def backtest_grades(
+    outcomes: Annotated[UploadFile, File(description="CSV: company_ref,defaulted_within_12m")],
+    principal: PrincipalDep,
+    session: SessionDep,
+    as_of: dt.date | None = Query(default=None, description="Grades as of this date."),
+) -> BacktestOut:
+    """Default rate by grade, AUC and Gini of the grades of a day against realised outcomes."""
+    principal.require(Action.RUN_GRADING)
+    try:
+        labels = pl.read_csv(outcomes.file, infer_schema=False)
+    except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"outcomes: not a readable CSV file ({exc})") from None
+    day = as_of or today()
+    return BacktestOut.of(backtest(service.export_frame(session, as_of=day), labels), as_of=day)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from arshield.risk.backtest import Backtest
 from arshield.risk.domain import Grade, RunSummary
 
 
@@ -85,3 +86,42 @@ class GradeBandOut(BaseModel):
     pd: float
     pd_from: float
     pd_to: float
+
+
+class BacktestGradeOut(BaseModel):
+    grade: int
+    buyers: int
+    defaults: int
+    default_rate: float
+    pd: float = Field(description="The grade's master-scale PD, for comparison.")
+
+
+class BacktestOut(BaseModel):
+    as_of: dt.date
+    buyers: int
+    defaults: int
+    auc: float
+    gini: float
+    monotone: bool = Field(description="The default rate never falls from a grade to a worse one.")
+    by_grade: list[BacktestGradeOut]
+
+    @classmethod
+    def of(cls, result: Backtest, *, as_of: dt.date) -> BacktestOut:
+        return cls(
+            as_of=as_of,
+            buyers=result.buyers,
+            defaults=result.defaults,
+            auc=result.auc,
+            gini=result.gini,
+            monotone=result.monotone,
+            by_grade=[
+                BacktestGradeOut(
+                    grade=r.grade,
+                    buyers=r.buyers,
+                    defaults=r.defaults,
+                    default_rate=r.default_rate,
+                    pd=r.pd,
+                )
+                for r in result.by_grade
+            ],
+        )
