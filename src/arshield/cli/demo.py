@@ -107,9 +107,11 @@ def setup_command(
     base = "http://127.0.0.1:8000/api/v1"
     console.print("[bold]Try first[/bold] (API docs: http://127.0.0.1:8000/docs):", highlight=False)
     console.print(
-        f"  curl -H 'Authorization: Bearer {seller}' '{base}/buyers?q=shenzhen&limit=5'\n"
+        f"  curl -H 'Authorization: Bearer {seller}' "
+        f"'{base}/buyers?q={result.example_city}&limit=5'\n"
         f"  curl -H 'Authorization: Bearer {seller}' -X POST {base}/buyers/match "
-        '-H \'Content-Type: application/json\' -d \'{"name": "Huawei", "country": "CN"}\'\n'
+        "-H 'Content-Type: application/json' "
+        f'-d \'{{"name": "{result.example_name}", "country": "CN"}}\'\n'
         f"  .venv/bin/arshield grade show {result.example_ref} --as-of {day}\n"
         f"  .venv/bin/arshield grade backtest --outcomes {result.data_dir}/outcomes.csv "
         f"--as-of {day}\n"

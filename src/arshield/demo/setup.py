@@ -53,6 +53,8 @@ class DemoResult:
     keys: tuple[DemoKey, ...]
     backtest: Backtest
     example_ref: str
+    example_name: str
+    example_city: str
 
 
 def setup_demo(
@@ -105,7 +107,10 @@ def setup_demo(
             issued = orgs_service.create_api_key(session, org_ref=ref, role=role, label="demo")
             keys.append(DemoKey(org_ref=ref, role=role, secret=issued.secret))
     example = grades.filter(pl.col("grade") == 7).head(1)
-    example_ref = example["company_ref"][0] if example.height else grades["company_ref"][0]
+    example_ref = str(example["company_ref"][0] if example.height else grades["company_ref"][0])
+    chinese = data.companies.filter(pl.col("country") == "CN").head(1)
+    example_name = str(chinese["name"][0]) if chinese.height else str(data.companies["name"][0])
+    latin = str(chinese["name_latin"][0]) if chinese.height else "Shenzhen"
     return DemoResult(
         data_dir=out_dir,
         as_of=as_of,
@@ -113,5 +118,7 @@ def setup_demo(
         graded=summary.graded,
         keys=tuple(keys),
         backtest=result,
-        example_ref=str(example_ref),
+        example_ref=example_ref,
+        example_name=example_name.removesuffix("有限公司"),
+        example_city=latin.split()[0],
     )
