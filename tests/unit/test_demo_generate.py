@@ -437,3 +437,11 @@ def test_cli_rejects_a_bad_date(tmp_path: Path) -> None:
         ["demo", "generate", "--companies", "5", "--out", str(tmp_path), "--as-of", "2026-02-30"],
     )
     assert result.exit_code == 1
+
+
+def test_events_are_unique_by_the_importers_key() -> None:
+    # Collisions are rare (about one per 40,000 events), so use a large portfolio.
+    data = generate(companies=300_000, seed=5, payment_months=0)
+    key = ["company_ref", "date", "type", "description"]
+    assert data.events.height > 0
+    assert data.events.select(key).is_duplicated().sum() == 0

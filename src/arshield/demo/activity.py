@@ -251,7 +251,10 @@ def events_frame(
             "description": description,
         }
     )
-    return frame.unique(maintain_order=True)
+    # The importer keys an event by (company, date, type, description): keep one of each.
+    return frame.unique(
+        subset=["company_ref", "date", "type", "description"], keep="first", maintain_order=True
+    )
 
 
 def filing_schedule(
