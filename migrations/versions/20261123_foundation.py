@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: b7d11b7285d9
+Revision ID: 58a4ffd34e37
 Revises:
-Create Date: 2026-11-23 11:54:38.922260
+Create Date: 2026-11-23 12:27:25.399743
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "b7d11b7285d9"
+revision: str = "58a4ffd34e37"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -227,9 +227,13 @@ def upgrade() -> None:
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("grade", sa.Integer(), nullable=False),
         sa.Column("pd", sa.Float(), nullable=False),
+        sa.Column("model_pd", sa.Float(), nullable=False),
         sa.Column("confidence", sa.String(length=16), nullable=False),
-        sa.Column("reasons", sa.JSON(), nullable=False),
-        sa.Column("data_quality", sa.JSON(), nullable=False),
+        sa.Column("cap_grade", sa.Integer(), nullable=False),
+        sa.Column("statement_date", sa.Date(), nullable=True),
+        sa.Column("statement_years", sa.Integer(), nullable=False),
+        sa.Column("payment_months", sa.Integer(), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"], ["companies.id"], name=op.f("fk_grades_company_id_companies")

@@ -8,7 +8,6 @@ import unicodedata
 from functools import lru_cache
 
 import pycountry
-from pypinyin import lazy_pinyin
 from stdnum.cn import uscc
 
 from arshield.kit.errors import ValidationFailed
@@ -175,6 +174,8 @@ def search_key(name: str) -> str:
     for suffix in CHINESE_LEGAL_FORMS:
         text = text.replace(suffix, " ")
     if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        from pypinyin import lazy_pinyin  # imported on first use: it loads large dictionaries
+
         text = " ".join(lazy_pinyin(text))
     text = _DOTTED_INITIAL.sub(r"\1", text)
     text = re.sub(r"[^\w\s]", " ", text)

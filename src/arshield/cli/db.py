@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from alembic import command
-from alembic.config import Config
 
 from arshield.config import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 
@@ -17,6 +19,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 def alembic_config(database_url: str | None = None) -> Config:
     """An Alembic config pointing at the project's migrations and the configured database."""
+    from alembic.config import Config  # imported on use: commands that don't migrate skip it
+
     cfg = Config(str(REPO_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", database_url or get_settings().database_url)
@@ -24,6 +28,9 @@ def alembic_config(database_url: str | None = None) -> Config:
 
 
 def upgrade(database_url: str | None = None, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
 
 
@@ -37,6 +44,8 @@ def upgrade_cmd(revision: str = typer.Argument("head", help="Target revision."))
 @app.command("check")
 def check_cmd() -> None:
     """Fail if the tables in code and the migrations disagree."""
+    from alembic import command
+
     command.check(alembic_config())
     typer.echo("models and migrations agree")
 
@@ -44,4 +53,6 @@ def check_cmd() -> None:
 @app.command("current")
 def current_cmd() -> None:
     """Print the database's current revision."""
+    from alembic import command
+
     command.current(alembic_config())

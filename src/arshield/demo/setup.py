@@ -97,6 +97,7 @@ def setup_demo(
     step("grading")
     with unit_of_work(factory) as session:
         summary = risk_service.run_grading(session, as_of=as_of, now=now)
+    with unit_of_work(factory) as session:
         grades = risk_service.export_frame(session, as_of=as_of)
     result = backtest(
         grades, data.outcomes.with_columns(pl.col("defaulted_within_12m").cast(pl.Utf8))

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from arshield.risk.master_scale import (
@@ -141,12 +142,8 @@ def statement_features(
     """Ratios of the latest usable statement and the trend over up to three years."""
     usable_from = as_of - dt.timedelta(days=spec.unusable_after_days)
     trend_from = as_of - dt.timedelta(days=spec.unusable_after_days + 3 * 366)
-    known = statements.filter(pl.col("fiscal_year_end") <= as_of)
-    latest_any = known.group_by("company_id").agg(
-        pl.col("fiscal_year_end").max().alias("latest_statement")
-    )
-    window = known.filter(pl.col("fiscal_year_end") >= trend_from).sort(
-        ["company_id", "fiscal_year_end"]
+    window = statements.filter(
+        (pl.col("fiscal_year_end") <= as_of) & (pl.col("fiscal_year_end") >= trend_from)
     )
     ratios = window.with_columns(
         ((pl.col("current_assets") - pl.col("current_liabilities")) / pl.col("total_assets")).alias(
@@ -167,20 +164,19 @@ def statement_features(
         (pl.col("total_liabilities") / pl.col("total_assets")).alias("leverage"),
         (pl.col("net_income") / pl.col("total_assets")).alias("roa"),
     )
+    # (company, fiscal year end) is unique: arg_max / arg_min pick the latest and earliest year
+    # in each group without sorting the whole frame.
+    last = pl.col("fiscal_year_end").arg_max()
+    first = pl.col("fiscal_year_end").arg_min()
+    latest_ratios = ("x1", "x2", "x3", "x4", "current_ratio", "leverage", "roa")
     per_company = ratios.group_by("company_id").agg(
-        pl.col("fiscal_year_end").last().alias("statement_date"),
+        pl.col("fiscal_year_end").max().alias("statement_date"),
         pl.len().alias("statement_years"),
-        pl.col("x1").last(),
-        pl.col("x2").last(),
-        pl.col("x3").last(),
-        pl.col("x4").last(),
-        pl.col("current_ratio").last(),
-        pl.col("leverage").last(),
-        pl.col("roa").last(),
-        pl.col("sales").last().alias("sales_last"),
-        pl.col("sales").first().alias("sales_first"),
-        pl.col("x3").first().alias("x3_first"),
-        pl.col("fiscal_year_end").first().alias("first_statement"),
+        *[pl.col(name).get(last) for name in latest_ratios],
+        pl.col("sales").get(last).alias("sales_last"),
+        pl.col("sales").get(first).alias("sales_first"),
+        pl.col("x3").get(first).alias("x3_first"),
+        pl.col("fiscal_year_end").min().alias("first_statement"),
     )
     per_company = per_company.filter(pl.col("statement_date") >= usable_from)
     years = (pl.col("statement_date") - pl.col("first_statement")).dt.total_days() / 365.25
@@ -190,10 +186,9 @@ def statement_features(
         .otherwise(None)
     )
     ebit_change = pl.when(years >= 0.5).then((pl.col("x3") - pl.col("x3_first")) / years)
-    per_company = per_company.with_columns(
+    return per_company.with_columns(
         (growth.exp() - 1).alias("sales_growth"), ebit_change.alias("ebit_ta_change")
     ).drop("sales_last", "sales_first", "x3_first", "first_statement")
-    return latest_any.join(per_company, on="company_id", how="left")
 
 
 def payment_features(payments: pl.DataFrame) -> pl.DataFrame:
@@ -365,75 +360,54 @@ def grade_frame(
     frame = frame.with_columns(
         pl.col("grade").replace_strict(GRADE_PD, return_dtype=pl.Float64).alias("pd")
     )
-    return frame.with_columns(_reasons(frame).alias("reasons"))
+    return frame.with_columns(_reasons(frame, spec=spec))
 
 
-REASON_DTYPE: Final = pl.List(
-    pl.Struct({"code": pl.Utf8, "factor": pl.Utf8, "contribution": pl.Float64})
-)
+def _top_factors(frame: pl.DataFrame) -> list[pl.Series]:
+    """Per row, the ``TOP_REASONS`` largest contributions as ``CODE:value`` strings (or null).
 
-
-def _reasons(frame: pl.DataFrame) -> pl.Series:
-    """A default or data-quality flag first, then the strongest contributions by size."""
-    rows = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row")
-    codes_up = {name: up for name, (up, _down) in FACTORS.items()}
-    codes_down = {name: down for name, (_up, down) in FACTORS.items()}
-    top = (
-        frame.select(rows, *[pl.col(f"c_{name}").alias(name) for name in FACTORS])
-        .unpivot(index="_row", variable_name="factor", value_name="contribution")
-        .filter(pl.col("contribution").abs() >= 0.005)
-        .sort(["_row", pl.col("contribution").abs(), "factor"], descending=[False, True, False])
-        .group_by("_row", maintain_order=True)
-        .head(TOP_REASONS)
-        .with_columns(
-            pl.when(pl.col("contribution") > 0)
-            .then(pl.col("factor").replace_strict(codes_up))
-            .otherwise(pl.col("factor").replace_strict(codes_down))
-            .alias("code"),
-            pl.col("contribution").round(3),
-        )
-        .group_by("_row", maintain_order=True)
-        .agg(pl.struct("code", "factor", "contribution").alias("top"))
-    )
-    stale_days = DEFAULT_SPEC.stale_after_days
-    flags = frame.select(
-        rows,
-        pl.when(pl.col("default_event_type").is_not_null())
-        .then(
-            pl.struct(
-                code=pl.col("default_event_type").str.to_uppercase(), factor=pl.lit("default")
+    Ordered by absolute size, ties by factor name; contributions under 0.005 are left out.
+    """
+    names = sorted(FACTORS)
+    values = frame.select([pl.col(f"c_{n}") for n in names]).to_numpy()
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :TOP_REASONS]
+    picked = np.take_along_axis(values, order, axis=1)
+    up = np.array([FACTORS[n][0] for n in names], dtype=object)
+    down = np.array([FACTORS[n][1] for n in names], dtype=object)
+    out = []
+    for k in range(min(TOP_REASONS, len(names))):
+        value = picked[:, k]
+        codes = np.where(value > 0, up[order[:, k]], down[order[:, k]])
+        code = pl.Series(f"_code{k}", codes, dtype=pl.Utf8)
+        contribution = pl.Series(f"_value{k}", value).round(3)
+        keep = pl.Series(np.abs(value) >= 0.005)
+        text = (
+            pl.DataFrame([code, contribution, keep.alias("_keep")])
+            .select(
+                pl.when(pl.col("_keep")).then(
+                    pl.col(f"_code{k}") + pl.lit(":") + pl.col(f"_value{k}").cast(pl.Utf8)
+                )
             )
+            .to_series()
         )
-        .when(pl.col("status").is_in(["insolvent", "dissolved"]))
-        .then(
-            pl.struct(
-                code=pl.lit("STATUS_") + pl.col("status").str.to_uppercase(),
-                factor=pl.lit("default"),
-            )
-        )
-        .when(pl.col("statement_date").is_null())
-        .then(pl.struct(code=pl.lit("NO_USABLE_STATEMENTS"), factor=pl.lit("data_quality")))
-        .when(pl.col("statement_age_days") > stale_days)
-        .then(pl.struct(code=pl.lit("STALE_STATEMENTS"), factor=pl.lit("data_quality")))
-        .alias("flag"),
-    )
-    flag_list = pl.concat_list(
-        pl.struct(
-            pl.col("flag").struct.field("code"),
-            pl.col("flag").struct.field("factor"),
-            pl.lit(0.0).alias("contribution"),
-        )
-    )
-    merged = (
-        flags.join(top, on="_row", how="left")
-        .sort("_row")
-        .select(
-            pl.when(pl.col("flag").is_not_null())
-            .then(
-                pl.concat_list(flag_list, pl.col("top").fill_null(pl.lit([], dtype=REASON_DTYPE)))
-            )
-            .otherwise(pl.col("top").fill_null(pl.lit([], dtype=REASON_DTYPE)))
-            .alias("reasons")
-        )
-    )
-    return merged.get_column("reasons")
+        out.append(text.alias(f"_reason{k}"))
+    return out
+
+
+def _flag(frame: pl.DataFrame, *, spec: ExpertSpec) -> pl.Expr:
+    """The default or data-quality flag that leads the reasons, if any."""
+    return pl.when(pl.col("default_event_type").is_not_null()).then(
+        pl.col("default_event_type").str.to_uppercase()
+    ).when(pl.col("status").is_in(["insolvent", "dissolved"])).then(
+        pl.lit("STATUS_") + pl.col("status").str.to_uppercase()
+    ).when(pl.col("statement_date").is_null()).then(pl.lit("NO_USABLE_STATEMENTS")).when(
+        pl.col("statement_age_days") > spec.stale_after_days
+    ).then(pl.lit("STALE_STATEMENTS")) + pl.lit(":0.0")
+
+
+def _reasons(frame: pl.DataFrame, *, spec: ExpertSpec) -> pl.Series:
+    """Reasons as text, ``CODE:contribution`` joined by ``;``: any flag first, then factors."""
+    parts = frame.select(_flag(frame, spec=spec).alias("_flag")).with_columns(_top_factors(frame))
+    return parts.select(
+        pl.concat_str(pl.all(), separator=";", ignore_nulls=True).alias("reasons")
+    ).to_series()

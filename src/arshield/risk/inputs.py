@@ -12,6 +12,7 @@ interfere). The child writes Arrow IPC files that the parent maps back in.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import subprocess
 import sys
@@ -108,15 +109,29 @@ def aggregate_payments(
     )
 
 
-def queries(*, dialect: str, as_of: dt.date, payment_months: int, filtered: bool) -> dict[str, str]:
-    """The SQL for each input frame; ``filtered`` adds ``IN :ids`` on the company id."""
+def queries(
+    *,
+    dialect: str,
+    as_of: dt.date,
+    payment_months: int,
+    filtered: bool,
+    id_range: tuple[str, str] | None = None,
+) -> dict[str, str]:
+    """The SQL for each input frame.
+
+    ``filtered`` adds ``IN :ids`` on the company id; ``id_range`` keeps stored ids in
+    ``[low, high)`` (SQLite stores them as hex text), so big reads can be split across cores.
+    """
     as_text = "CAST({} AS TEXT)" if dialect == "postgresql" else "{}"
     big = "CAST({} AS BIGINT)" if dialect == "postgresql" else "{}"
     day = f"'{as_of.isoformat()}'"
     first = f"'{window_start(as_of, payment_months).isoformat()}'"
 
     def where(column: str) -> str:
-        return f" AND {column} IN :ids" if filtered else ""
+        clause = f" AND {column} IN :ids" if filtered else ""
+        if id_range is not None:
+            clause += f" AND {column} >= '{id_range[0]}' AND {column} < '{id_range[1]}'"
+        return clause
 
     return {
         "companies": (
@@ -182,7 +197,10 @@ def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.Data
         with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
             spec = json.dumps({"uri": uri, "queries": sqls, "out": tmp})
             subprocess.run(
-                [sys.executable, "-m", "arshield.risk.inputs"], input=spec, text=True, check=True
+                [sys.executable, "-m", "arshield.risk.bulk_child"],
+                input=spec,
+                text=True,
+                check=True,
             )
             for name in sqls:
                 frames[name] = pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False)
@@ -194,12 +212,40 @@ def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.Data
     return frames
 
 
+# SQLite runs one query on one core: the large reads are split by ranges of the hex company id.
+SQLITE_SPLITS: Final = {"payments": 4, "statements": 2}
+
+
+def _hex_ranges(parts: int) -> list[tuple[str, str]]:
+    edges = [f"{round(i * 16 / parts):x}" for i in range(parts)] + ["g"]
+    return list(itertools.pairwise(edges))
+
+
 def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) -> GradingInputs:
     """Read every company's inputs known on ``as_of`` in a few columnar queries."""
     driver, _uri = sqlalchemy_url_to_adbc(database_url)
     sqls = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
+    if driver == "sqlite":
+        small = {name: sql for name, sql in sqls.items() if name not in SQLITE_SPLITS}
+        sqls = {}
+        # Largest reads first, so the two workers finish together.
+        for name, parts in SQLITE_SPLITS.items():
+            for index, id_range in enumerate(_hex_ranges(parts)):
+                sqls[f"{name}#{index}"] = queries(
+                    dialect=driver,
+                    as_of=as_of,
+                    payment_months=payment_months,
+                    filtered=False,
+                    id_range=id_range,
+                )[name]
+        sqls.update(small)
     raw = read_frames(database_url=database_url, sqls=sqls)
-    return GradingInputs(**{name: conform(frame, SCHEMAS[name]) for name, frame in raw.items()})
+    frames: dict[str, list[pl.DataFrame]] = {}
+    for key, frame in raw.items():
+        frames.setdefault(key.split("#", 1)[0], []).append(
+            conform(frame, SCHEMAS[key.split("#")[0]])
+        )
+    return GradingInputs(**{name: pl.concat(parts) for name, parts in frames.items()})
 
 
 def load_for(
@@ -230,22 +276,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def _child_main() -> None:
-    """Child-process entry: run the queries and write each result as an Arrow IPC file."""
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-
-    spec = json.loads(sys.stdin.read())
-    tables = _read_all_adbc("sqlite", spec["uri"], spec["queries"])
-    for name, table in tables.items():
-        with (
-            pa.OSFile(str(Path(spec["out"]) / f"{name}.arrow"), "wb") as sink,
-            ipc.new_file(sink, table.schema) as writer,
-        ):
-            writer.write_table(table)
-
-
-if __name__ == "__main__":
-    _child_main()

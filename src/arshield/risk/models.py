@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arshield.kit.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -56,9 +55,14 @@ class GradeRecord(Base):
     model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
     score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[int] = mapped_column(Integer)
-    # A probability, not money: a float is the right type.
+    # Probabilities, not money: floats are the right type.
     pd: Mapped[float] = mapped_column(Float)
+    model_pd: Mapped[float] = mapped_column(Float)
     confidence: Mapped[str] = mapped_column(String(16))
-    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    data_quality: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cap_grade: Mapped[int] = mapped_column(Integer)
+    statement_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    statement_years: Mapped[int] = mapped_column(Integer)
+    payment_months: Mapped[int] = mapped_column(Integer)
+    # ``CODE:contribution`` joined by ``;``, strongest first (see arshield.risk.reasons).
+    reasons: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -43,3 +43,29 @@ REASON_TEXT: Final[dict[str, str]] = {
 def reason_text(code: str) -> str:
     """The sentence for ``code`` (the code itself if unknown)."""
     return REASON_TEXT.get(code, code)
+
+
+def _code_factors() -> dict[str, str]:
+    from arshield.risk.expert import FACTORS
+
+    mapping = {code: factor for factor, codes in FACTORS.items() for code in codes}
+    for code in ("INSOLVENCY_FILING", "INSOLVENCY_OPENED", "DEFAULT", "STATUS_INSOLVENT"):
+        mapping[code] = "default"
+    mapping["STATUS_DISSOLVED"] = "default"
+    mapping["NO_USABLE_STATEMENTS"] = "data_quality"
+    mapping["STALE_STATEMENTS"] = "data_quality"
+    return mapping
+
+
+CODE_FACTOR: Final = _code_factors()
+
+
+def parse_reasons(text: str | None) -> list[tuple[str, str, float]]:
+    """``CODE:contribution;...`` (as stored and exported) to (code, factor, contribution)."""
+    out = []
+    for part in (text or "").split(";"):
+        if not part:
+            continue
+        code, _, value = part.rpartition(":")
+        out.append((code, CODE_FACTOR.get(code, "other"), float(value)))
+    return out

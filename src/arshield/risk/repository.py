@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from arshield.buyers.models import Company
+from arshield.risk.inputs import read_frames
 from arshield.risk.models import GradeRecord
 
 GRADE_COLUMNS = (
@@ -20,9 +20,13 @@ GRADE_COLUMNS = (
     "score",
     "grade",
     "pd",
+    "model_pd",
     "confidence",
+    "cap_grade",
+    "statement_date",
+    "statement_years",
+    "payment_months",
     "reasons",
-    "data_quality",
     "created_at",
 )
 _CHUNK = 50_000
@@ -43,24 +47,19 @@ def grade_history(session: Session, *, company_id: uuid.UUID) -> list[GradeRecor
     return list(session.scalars(query))
 
 
-def stored_grades(
-    session: Session, *, as_of: dt.date, model_version: str
-) -> list[tuple[str, int, int, float, list[dict[str, Any]]]]:
-    """(company_ref, score, grade, pd, reasons) of every company in one stored run."""
-    rows = session.execute(
-        select(
-            Company.ref, GradeRecord.score, GradeRecord.grade, GradeRecord.pd, GradeRecord.reasons
-        )
-        .join(Company, Company.id == GradeRecord.company_id)
-        .where(GradeRecord.as_of == as_of, GradeRecord.model_version == model_version)
-        .order_by(Company.ref)
-    ).all()
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+def read_stored_run(*, database_url: str, as_of: dt.date, model_version: str) -> pl.DataFrame:
+    """``company_ref,score,grade,pd,reasons`` of one stored run, read in bulk, by company_ref."""
+    version = model_version.replace("'", "''")
+    sql = (
+        "SELECT c.ref AS company_ref, g.score, g.grade, g.pd, g.reasons FROM grades g"
+        " JOIN companies c ON c.id = g.company_id"
+        f" WHERE g.as_of = '{as_of.isoformat()}' AND g.model_version = '{version}'"
+        " ORDER BY c.ref"
+    )
+    return read_frames(database_url=database_url, sqls={"grades": sql})["grades"]
 
 
 def count_stored(session: Session, *, as_of: dt.date, model_version: str) -> int:
-    from sqlalchemy import func
-
     query = select(func.count()).where(
         GradeRecord.as_of == as_of, GradeRecord.model_version == model_version
     )
@@ -77,8 +76,8 @@ def replace_run(
 ) -> int:
     """Replace the stored grades of one (as_of, model version) run with ``frame`` in bulk.
 
-    ``frame`` holds ``company_id`` as the database stores it (from the bulk reader), ``score``,
-    ``grade``, ``pd``, ``confidence``, ``reasons_json`` and ``data_quality_json``.
+    ``frame`` holds ``company_id`` as the database stores it (from the bulk reader) and the
+    engine's output columns named in ``GRADE_COLUMNS``.
     """
     session.execute(
         delete(GradeRecord).where(
@@ -95,15 +94,21 @@ def replace_run(
         pl.col("score").cast(pl.Int64),
         pl.col("grade").cast(pl.Int64),
         "pd",
+        pl.col("model_pd").round(6),
         "confidence",
-        "reasons_json",
-        "data_quality_json",
+        pl.col("cap_grade").cast(pl.Int64),
+        pl.col("statement_date").cast(pl.Utf8),
+        pl.col("statement_years").cast(pl.Int64),
+        pl.col("payment_months").cast(pl.Int64),
+        "reasons",
         pl.lit(
             stamp.replace(tzinfo=None).isoformat(sep=" ")
             if dialect == "sqlite"
             else stamp.isoformat()
         ).alias("created_at"),
     )
+    # Rows in key order append to the primary-key index instead of landing at random in it.
+    out = out.sort("company_id")
     raw: Any = session.connection().connection.driver_connection
     columns = ", ".join(GRADE_COLUMNS)
     if dialect == "postgresql":
@@ -111,10 +116,13 @@ def replace_run(
             for row in out.iter_rows():
                 copy.write_row(row)
     else:
+        # A large page cache for the bulk insert (this connection only, reset below).
+        raw.execute("PRAGMA cache_size = -262144")
         placeholders = ", ".join("?" for _ in GRADE_COLUMNS)
         sql = f"INSERT INTO grades ({columns}) VALUES ({placeholders})"
         cursor = raw.cursor()
         for start in range(0, out.height, _CHUNK):
             cursor.executemany(sql, out.slice(start, _CHUNK).iter_rows())
         cursor.close()
+        raw.execute("PRAGMA cache_size = -2000")
     return out.height

@@ -21,6 +21,7 @@ from arshield.risk.domain import Grade, Reason, RunSummary
 from arshield.risk.expert import DEFAULT_SPEC, ExpertSpec, build_features, grade_frame
 from arshield.risk.inputs import GradingInputs, load_bulk, load_for
 from arshield.risk.models import GradeRecord
+from arshield.risk.reasons import parse_reasons
 from arshield.risk.tables import service as tables_service
 
 Progress = Callable[[str, int, int], None]
@@ -68,22 +69,6 @@ def grade_inputs(
     return grade_frame(features, as_of=as_of, spec=spec)
 
 
-def _with_json(frame: pl.DataFrame) -> pl.DataFrame:
-    reasons = pl.col("reasons").list.eval(pl.element().struct.json_encode()).list.join(",")
-    quality = pl.struct(
-        pl.col("statement_date").cast(pl.Utf8),
-        pl.col("statement_age_days"),
-        pl.col("statement_years").cast(pl.Int64),
-        pl.col("payment_months").cast(pl.Int64),
-        pl.col("cap_grade").cast(pl.Int64),
-        pl.col("model_pd").round(6),
-    ).struct.json_encode()
-    return frame.with_columns(
-        (pl.lit("[") + reasons.fill_null("") + pl.lit("]")).alias("reasons_json"),
-        quality.alias("data_quality_json"),
-    )
-
-
 def run_grading(
     session: Session,
     *,
@@ -105,8 +90,6 @@ def run_grading(
     inputs = load_bulk(database_url=url, as_of=as_of, payment_months=spec.pay_window_months)
     step("grading", 1)
     graded = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
-    step("encoding reasons", 2)
-    graded = _with_json(graded)
     step("storing grades", 3)
     count = repository.replace_run(
         session, frame=graded, as_of=as_of, model_version=spec.version, created_at=now
@@ -122,17 +105,35 @@ def run_grading(
     )
 
 
-def _reasons(items: list[dict[str, Any]] | None) -> tuple[Reason, ...]:
+def _reasons(text: str | None) -> tuple[Reason, ...]:
     return tuple(
-        Reason(code=r["code"], factor=r["factor"], contribution=float(r["contribution"]))
-        for r in items or []
+        Reason(code=code, factor=factor, contribution=value)
+        for code, factor, value in parse_reasons(text)
     )
+
+
+def _quality(
+    *,
+    as_of: dt.date,
+    statement_date: dt.date | None,
+    statement_years: int | None,
+    payment_months: int | None,
+    cap_grade: int,
+    model_pd: float,
+) -> dict[str, Any]:
+    return {
+        "statement_date": statement_date.isoformat() if statement_date else None,
+        "statement_age_days": (as_of - statement_date).days if statement_date else None,
+        "statement_years": int(statement_years or 0),
+        "payment_months": int(payment_months or 0),
+        "cap_grade": cap_grade if cap_grade > 1 else None,
+        "model_pd": round(model_pd, 6),
+    }
 
 
 def _grade_from_row(
     row: dict[str, Any], *, company_id: uuid.UUID, as_of: dt.date, version: str
 ) -> Grade:
-    statement_date = row.get("statement_date")
     return Grade(
         company_id=company_id,
         company_ref=row["company_ref"],
@@ -143,14 +144,14 @@ def _grade_from_row(
         pd=float(row["pd"]),
         confidence=row["confidence"],
         reasons=_reasons(row["reasons"]),
-        data_quality={
-            "statement_date": statement_date.isoformat() if statement_date else None,
-            "statement_age_days": row.get("statement_age_days"),
-            "statement_years": int(row.get("statement_years") or 0),
-            "payment_months": int(row.get("payment_months") or 0),
-            "cap_grade": int(row["cap_grade"]) if row.get("cap_grade") is not None else None,
-            "model_pd": round(float(row["model_pd"]), 6),
-        },
+        data_quality=_quality(
+            as_of=as_of,
+            statement_date=row["statement_date"],
+            statement_years=row["statement_years"],
+            payment_months=row["payment_months"],
+            cap_grade=int(row["cap_grade"]),
+            model_pd=round(float(row["model_pd"]), 6),
+        ),
         source="computed",
     )
 
@@ -166,7 +167,14 @@ def _grade_from_record(record: GradeRecord, *, company_ref: str) -> Grade:
         pd=record.pd,
         confidence=record.confidence,
         reasons=_reasons(record.reasons),
-        data_quality=dict(record.data_quality),
+        data_quality=_quality(
+            as_of=record.as_of,
+            statement_date=record.statement_date,
+            statement_years=record.statement_years,
+            payment_months=record.payment_months,
+            cap_grade=record.cap_grade,
+            model_pd=record.model_pd,
+        ),
         source="stored",
     )
 
@@ -235,32 +243,19 @@ def export_frame(
     """``company_ref,score,grade,pd,reasons`` for every buyer as of ``as_of``.
 
     Reads the stored run when there is one; otherwise grades the registry without storing.
+    Both read committed data in bulk, outside the session's transaction.
     """
-    if repository.count_stored(session, as_of=as_of, model_version=spec.version):
-        rows = repository.stored_grades(session, as_of=as_of, model_version=spec.version)
-        return pl.DataFrame(
-            [
-                (ref, score, grade, pd, _reason_string(reasons))
-                for ref, score, grade, pd, reasons in rows
-            ],
-            schema=EXPORT_SCHEMA,
-            orient="row",
-        )
     url = _database_url(session)
+    if repository.count_stored(session, as_of=as_of, model_version=spec.version):
+        stored = repository.read_stored_run(
+            database_url=url, as_of=as_of, model_version=spec.version
+        )
+        return stored.cast(EXPORT_SCHEMA)
     graded = grade_inputs(
         session, inputs=load_bulk(database_url=url, as_of=as_of), as_of=as_of, spec=spec
     )
-    reasons = pl.col("reasons").list.eval(
-        pl.element().struct.field("code")
-        + pl.lit(":")
-        + pl.element().struct.field("contribution").round(3).cast(pl.Utf8)
-    )
     return (
         graded.sort("company_ref")
-        .select("company_ref", "score", "grade", "pd", reasons.list.join(";").alias("reasons"))
+        .select("company_ref", "score", "grade", "pd", "reasons")
         .cast(EXPORT_SCHEMA)
     )
-
-
-def _reason_string(items: list[dict[str, Any]]) -> str:
-    return ";".join(f"{r['code']}:{round(float(r['contribution']), 3)}" for r in items)

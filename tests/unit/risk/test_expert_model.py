@@ -12,12 +12,17 @@ from hypothesis import strategies as st
 
 from arshield.risk.expert import FACTORS, build_features, grade_frame
 from arshield.risk.inputs import aggregate_payments
+from arshield.risk.reasons import parse_reasons
 from arshield.risk.reference import grade_rows
 from tests.unit.risk.frames import company, frame, random_portfolio, statement
 
 AS_OF = dt.date(2026, 6, 30)
 COUNTRIES = {"DE": 1, "CN": 2, "US": 1, "VE": 4}
 SECTORS = {"C": "medium", "F": "high", "G": "sensitive", "D": "low", "K": "medium"}
+
+
+def codes_of(row: dict[str, object]) -> list[str]:
+    return [code for code, _factor, _value in parse_reasons(str(row["reasons"]))]
 
 
 def grade(
@@ -68,7 +73,7 @@ def test_worked_example_strong_german_manufacturer() -> None:
     assert row["grade"] == 1
     assert row["score"] == 100
     assert row["confidence"] == "medium"  # no payment experience
-    codes = [r["code"] for r in row["reasons"]]
+    codes = codes_of(row)
     assert codes[:2] == ["ALTMAN_SAFE", "LOW_LEVERAGE"]
 
 
@@ -116,7 +121,7 @@ def test_worked_example_distressed_buyer_paying_late() -> None:
     assert row["grade"] == 9
     assert row["score"] == 2
     # Paying late (+2.433) outweighs the weak Altman score (+1.907).
-    assert [r["code"] for r in row["reasons"][:2]] == ["PAYS_LATE", "ALTMAN_DISTRESS"]
+    assert codes_of(row)[:2] == ["PAYS_LATE", "ALTMAN_DISTRESS"]
 
 
 def test_insolvency_forces_grade_10_only_from_its_date() -> None:
@@ -139,7 +144,7 @@ def test_insolvency_forces_grade_10_only_from_its_date() -> None:
     assert after["grade"] == 10
     assert after["pd"] == 1.0
     assert after["score"] == 1
-    assert after["reasons"][0]["code"] == "INSOLVENCY_OPENED"
+    assert codes_of(after)[0] == "INSOLVENCY_OPENED"
 
 
 def test_missing_and_stale_statements_cap_the_best_grade() -> None:
@@ -159,7 +164,7 @@ def test_missing_and_stale_statements_cap_the_best_grade() -> None:
     )
     assert stale["cap_grade"] == 4
     assert stale["grade"] >= 4
-    assert stale["reasons"][0]["code"] == "STALE_STATEMENTS"
+    assert codes_of(stale)[0] == "STALE_STATEMENTS"
 
 
 def test_data_dated_after_as_of_is_ignored() -> None:
@@ -222,3 +227,13 @@ def test_one_buyer_is_a_batch_of_one() -> None:
             together["pd"],
         )
         assert alone["reasons"] == together["reasons"]
+
+
+def test_reasons_text_worked_example() -> None:
+    statements = [statement("a", 2023, sales=1000), statement("a", 2025, sales=1200)]
+    row = grade([company("a")], statements).row(0, named=True)
+    # Largest magnitude first: altman -1.2, leverage -0.6, liquidity -0.345, size -0.322.
+    assert row["reasons"] == (
+        "ALTMAN_SAFE:-1.2;LOW_LEVERAGE:-0.6;STRONG_LIQUIDITY:-0.345;LARGE_FIRM:-0.322"
+    )
+    assert parse_reasons(row["reasons"])[0] == ("ALTMAN_SAFE", "altman", -1.2)
