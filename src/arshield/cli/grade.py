@@ -34,7 +34,7 @@ def run(
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
     ) as bar:
-        task = bar.add_task("grading", total=4)
+        task = bar.add_task("grading", total=3)
 
         def report(label: str, done: int, total: int) -> None:
             bar.update(task, description=label, completed=done, total=total)
@@ -47,6 +47,8 @@ def run(
     )
     dist = ", ".join(f"{g}: {n}" for g, n in sorted(summary.by_grade.items()))
     console.print(f"by grade: {dist}")
+    steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in summary.step_seconds.items())
+    console.print(f"time: {steps}")
 
 
 def _grade_dict(grade: Grade) -> dict[str, object]:

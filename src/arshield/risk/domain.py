@@ -54,3 +54,4 @@ class RunSummary:
     graded: int
     by_grade: dict[int, int]
     seconds: float
+    step_seconds: dict[str, float] = field(default_factory=dict)

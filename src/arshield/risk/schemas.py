@@ -68,6 +68,7 @@ class RunSummaryOut(BaseModel):
     graded: int
     by_grade: dict[int, int]
     seconds: float
+    step_seconds: dict[str, float]
 
     @classmethod
     def of(cls, summary: RunSummary) -> RunSummaryOut:
@@ -77,6 +78,7 @@ class RunSummaryOut(BaseModel):
             graded=summary.graded,
             by_grade=summary.by_grade,
             seconds=summary.seconds,
+            step_seconds=summary.step_seconds,
         )
 
 

@@ -79,22 +79,27 @@ def run_grading(
 ) -> RunSummary:
     """Grade every buyer as of ``as_of`` and store the run (replacing an earlier identical run)."""
     started = time.perf_counter()
-    steps = 4
+    timings: dict[str, float] = {}
+    clock = [started]
 
-    def step(label: str, done: int) -> None:
+    def step(label: str, done: int, finished: str | None = None) -> None:
+        now_ = time.perf_counter()
+        if finished is not None:
+            timings[finished] = round(now_ - clock[0], 3)
+        clock[0] = now_
         if progress is not None:
-            progress(label, done, steps)
+            progress(label, done, 3)
 
     step("reading registry", 0)
     url = _database_url(session)
     inputs = load_bulk(database_url=url, as_of=as_of, payment_months=spec.pay_window_months)
-    step("grading", 1)
+    step("grading", 1, "read")
     graded = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
-    step("storing grades", 3)
+    step("storing grades", 2, "grade")
     count = repository.replace_run(
         session, frame=graded, as_of=as_of, model_version=spec.version, created_at=now
     )
-    step("done", 4)
+    step("done", 3, "store")
     by_grade = {int(g): int(n) for g, n in graded.group_by("grade").len().sort("grade").iter_rows()}
     return RunSummary(
         as_of=as_of,
@@ -102,6 +107,7 @@ def run_grading(
         graded=count,
         by_grade=by_grade,
         seconds=round(time.perf_counter() - started, 3),
+        step_seconds=timings,
     )
 
 
