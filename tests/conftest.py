@@ -23,6 +23,13 @@ PG_SKIP = (
 )
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    url = os.environ.get(PG_ENV)
+    if url:
+        return f"databases: SQLite and PostgreSQL ({url})"
+    return f"databases: SQLite only. {PG_SKIP}"
+
+
 def _reset_postgres(url: str) -> None:
     engine = make_engine(url, pool=False)
     with engine.begin() as conn:
