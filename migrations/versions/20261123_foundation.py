@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: 58a4ffd34e37
+Revision ID: fb76de7ffa0e
 Revises:
-Create Date: 2026-11-23 12:27:25.399743
+Create Date: 2026-11-23 12:48:10.522117
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "58a4ffd34e37"
+revision: str = "fb76de7ffa0e"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -221,9 +221,9 @@ def upgrade() -> None:
 
     op.create_table(
         "grades",
-        sa.Column("company_id", sa.Uuid(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
         sa.Column("model_version", sa.String(length=64), nullable=False),
+        sa.Column("company_id", sa.Uuid(), nullable=False),
         sa.Column("score", sa.Integer(), nullable=False),
         sa.Column("grade", sa.Integer(), nullable=False),
         sa.Column("pd", sa.Float(), nullable=False),
@@ -238,10 +238,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["company_id"], ["companies.id"], name=op.f("fk_grades_company_id_companies")
         ),
-        sa.PrimaryKeyConstraint("company_id", "as_of", "model_version", name=op.f("pk_grades")),
+        sa.PrimaryKeyConstraint("as_of", "model_version", "company_id", name=op.f("pk_grades")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("grades", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_grades_as_of"), ["as_of"], unique=False)
+        batch_op.create_index(batch_op.f("ix_grades_company_id"), ["company_id"], unique=False)
 
     op.create_table(
         "payment_experiences",
@@ -279,7 +280,7 @@ def downgrade() -> None:
 
     op.drop_table("payment_experiences")
     with op.batch_alter_table("grades", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_grades_as_of"))
+        batch_op.drop_index(batch_op.f("ix_grades_company_id"))
 
     op.drop_table("grades")
     with op.batch_alter_table("financial_statements", schema=None) as batch_op:

@@ -43,16 +43,18 @@ class SectorRisk(IdMixin, TimestampMixin, Base):
 class GradeRecord(Base):
     """A grade computed for a company as of a date by one model version.
 
-    A high-volume fact table (one row per buyer and run), keyed by its natural key.
+    A high-volume fact table (one row per buyer and run), keyed by its natural key with the run
+    first, so a run is one contiguous range; on SQLite the table is the key's B-tree itself.
     """
 
     __tablename__ = "grades"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    company_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("companies.id"), primary_key=True
-    )
-    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("companies.id"), primary_key=True, index=True
+    )
     score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[int] = mapped_column(Integer)
     # Probabilities, not money: floats are the right type.

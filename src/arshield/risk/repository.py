@@ -35,7 +35,7 @@ _CHUNK = 50_000
 def get_grade(
     session: Session, *, company_id: uuid.UUID, as_of: dt.date, model_version: str
 ) -> GradeRecord | None:
-    return session.get(GradeRecord, (company_id, as_of, model_version))
+    return session.get(GradeRecord, (as_of, model_version, company_id))
 
 
 def grade_history(session: Session, *, company_id: uuid.UUID) -> list[GradeRecord]:
