@@ -125,7 +125,9 @@ def model_only(url: str, runs: int, baseline: bool) -> dict[str, object]:
             "payments": "SELECT company_id, month, amount_paid, amount_overdue, days_beyond_terms "
             f"FROM payment_experiences WHERE month <= '{AS_OF.isoformat()}'"
         },
-    )["payments"].with_columns(pl.col("month").str.to_date("%Y-%m-%d"))
+    )["payments"]
+    if monthly.schema["month"] == pl.Utf8:
+        monthly = monthly.with_columns(pl.col("month").str.to_date("%Y-%m-%d"))
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -202,7 +204,7 @@ def main() -> None:
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             upgrade(url)
             imported = import_all(url, folder)
-    else:
+    elif not args.reuse_db:
         upgrade(url)
         imported = import_all(url, folder)
     runs = grade_runs(url, args.runs)

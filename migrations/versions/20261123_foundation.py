@@ -1,8 +1,8 @@
 """foundation
 
-Revision ID: fb76de7ffa0e
+Revision ID: 3090fabf4a92
 Revises:
-Create Date: 2026-11-23 12:48:10.522117
+Create Date: 2026-11-23 13:05:36.015662
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "fb76de7ffa0e"
+revision: str = "3090fabf4a92"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -59,6 +59,28 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("country_risks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_country_risks_country"), ["country"], unique=False)
+
+    op.create_table(
+        "grades",
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("model_version", sa.String(length=64), nullable=False),
+        sa.Column("company_id", sa.Uuid(), nullable=False),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("grade", sa.Integer(), nullable=False),
+        sa.Column("pd", sa.Float(), nullable=False),
+        sa.Column("model_pd", sa.Float(), nullable=False),
+        sa.Column("confidence", sa.String(length=16), nullable=False),
+        sa.Column("cap_grade", sa.Integer(), nullable=False),
+        sa.Column("statement_date", sa.Date(), nullable=True),
+        sa.Column("statement_years", sa.Integer(), nullable=False),
+        sa.Column("payment_months", sa.Integer(), nullable=False),
+        sa.Column("reasons", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("as_of", "model_version", "company_id", name=op.f("pk_grades")),
+        sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table("grades", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_grades_company_id"), ["company_id"], unique=False)
 
     op.create_table(
         "import_batches",
@@ -220,31 +242,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "grades",
-        sa.Column("as_of", sa.Date(), nullable=False),
-        sa.Column("model_version", sa.String(length=64), nullable=False),
-        sa.Column("company_id", sa.Uuid(), nullable=False),
-        sa.Column("score", sa.Integer(), nullable=False),
-        sa.Column("grade", sa.Integer(), nullable=False),
-        sa.Column("pd", sa.Float(), nullable=False),
-        sa.Column("model_pd", sa.Float(), nullable=False),
-        sa.Column("confidence", sa.String(length=16), nullable=False),
-        sa.Column("cap_grade", sa.Integer(), nullable=False),
-        sa.Column("statement_date", sa.Date(), nullable=True),
-        sa.Column("statement_years", sa.Integer(), nullable=False),
-        sa.Column("payment_months", sa.Integer(), nullable=False),
-        sa.Column("reasons", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["company_id"], ["companies.id"], name=op.f("fk_grades_company_id_companies")
-        ),
-        sa.PrimaryKeyConstraint("as_of", "model_version", "company_id", name=op.f("pk_grades")),
-        sqlite_with_rowid=False,
-    )
-    with op.batch_alter_table("grades", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_grades_company_id"), ["company_id"], unique=False)
-
-    op.create_table(
         "payment_experiences",
         sa.Column("company_id", sa.Uuid(), nullable=False),
         sa.Column("month", sa.Date(), nullable=False),
@@ -279,10 +276,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_payment_experiences_company_id"))
 
     op.drop_table("payment_experiences")
-    with op.batch_alter_table("grades", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_grades_company_id"))
-
-    op.drop_table("grades")
     with op.batch_alter_table("financial_statements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_financial_statements_company_id"))
 
@@ -309,6 +302,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_import_batches_sha256"))
 
     op.drop_table("import_batches")
+    with op.batch_alter_table("grades", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_grades_company_id"))
+
+    op.drop_table("grades")
     with op.batch_alter_table("country_risks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_country_risks_country"))
 

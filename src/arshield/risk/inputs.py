@@ -4,9 +4,10 @@ A full run reads the registry in bulk, columnar, through ADBC; grading a few buy
 queries, filtered to their ids, on the request's session. Both give the same columns and types,
 so the model sees one shape of data whether it grades one buyer or millions.
 
-On SQLite the bulk read runs in a child process: ADBC links its own copy of SQLite, and two
+The bulk read runs in child processes, one per core: ADBC links its own copy of SQLite, and two
 copies of SQLite in one process must never open the same database file (their POSIX locks would
-interfere). The child writes Arrow IPC files that the parent maps back in.
+interfere); processes also read in parallel where threads of one process do not. The children
+write Arrow IPC files that the parent reads back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -115,7 +115,7 @@ def queries(
     as_of: dt.date,
     payment_months: int,
     filtered: bool,
-    id_range: tuple[str, str] | None = None,
+    id_range: tuple[str | None, str | None] | None = None,
 ) -> dict[str, str]:
     """The SQL for each input frame.
 
@@ -129,8 +129,10 @@ def queries(
 
     def where(column: str) -> str:
         clause = f" AND {column} IN :ids" if filtered else ""
-        if id_range is not None:
-            clause += f" AND {column} >= '{id_range[0]}' AND {column} < '{id_range[1]}'"
+        if id_range is not None and id_range[0] is not None:
+            clause += f" AND {column} >= '{id_range[0]}'"
+        if id_range is not None and id_range[1] is not None:
+            clause += f" AND {column} < '{id_range[1]}'"
         return clause
 
     return {
@@ -172,73 +174,71 @@ def conform(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _read_adbc(driver: str, uri: str, sql: str) -> Any:
-    if driver == "sqlite":
-        import adbc_driver_sqlite.dbapi as dbapi
-    else:
-        import adbc_driver_postgresql.dbapi as dbapi  # type: ignore[no-redef]
-    with dbapi.connect(uri) as conn, conn.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetch_arrow_table()
-
-
-def _read_all_adbc(driver: str, uri: str, sqls: dict[str, str]) -> dict[str, Any]:
-    """Run the queries on two threads (ADBC releases the GIL while the database works)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_read_adbc, driver, uri, sql) for name, sql in sqls.items()}
-        return {name: future.result() for name, future in futures.items()}
+BULK_WORKERS: Final = 2
 
 
 def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.DataFrame]:
-    """Run read-only queries in bulk through ADBC (a child process on SQLite); raw frames."""
+    """Run read-only queries in bulk through ADBC in child processes; raw frames by name.
+
+    Queries are dealt to ``BULK_WORKERS`` child processes in the order given (largest first
+    gives the best balance), which write Arrow IPC files this process then reads.
+    """
     driver, uri = sqlalchemy_url_to_adbc(database_url)
+    names = list(sqls)
+    groups = [names[i::BULK_WORKERS] for i in range(BULK_WORKERS)]
     frames: dict[str, pl.DataFrame] = {}
-    if driver == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
-            spec = json.dumps({"uri": uri, "queries": sqls, "out": tmp})
-            subprocess.run(
-                [sys.executable, "-m", "arshield.risk.bulk_child"],
-                input=spec,
-                text=True,
-                check=True,
+    with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
+        children = []
+        for group in (g for g in groups if g):
+            spec = json.dumps(
+                {"driver": driver, "uri": uri, "queries": {n: sqls[n] for n in group}, "out": tmp}
             )
-            for name in sqls:
-                frames[name] = pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False)
-        return frames
-    for name, table in _read_all_adbc(driver, uri, sqls).items():
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        frames[name] = frame
+            child = subprocess.Popen(
+                [sys.executable, "-m", "arshield.risk.bulk_child"],
+                stdin=subprocess.PIPE,
+                text=True,
+            )
+            assert child.stdin is not None
+            child.stdin.write(spec)
+            child.stdin.close()
+            children.append(child)
+        failed = [c.args for c in children if c.wait() != 0]
+        if failed:
+            raise RuntimeError(f"bulk reader failed: {failed}")
+        for name in names:
+            frames[name] = pl.read_ipc(Path(tmp) / f"{name}.arrow", memory_map=False)
     return frames
 
 
-# SQLite runs one query on one core: the large reads are split by ranges of the hex company id.
-SQLITE_SPLITS: Final = {"payments": 4, "statements": 2}
+# One query runs on one core: the large reads are split by ranges of the company id.
+BULK_SPLITS: Final = {"payments": 4, "statements": 2}
 
 
-def _hex_ranges(parts: int) -> list[tuple[str, str]]:
-    edges = [f"{round(i * 16 / parts):x}" for i in range(parts)] + ["g"]
+def id_ranges(parts: int, *, dialect: str) -> list[tuple[str | None, str | None]]:
+    """``parts`` ranges of company ids by their first hex digit, as the database compares them."""
+    digits = [f"{round(i * 16 / parts):x}" for i in range(1, parts)]
+    if dialect == "postgresql":
+        digits = [f"{d}0000000-0000-0000-0000-000000000000" for d in digits]
+    edges: list[str | None] = [None, *digits, None]
     return list(itertools.pairwise(edges))
 
 
 def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) -> GradingInputs:
     """Read every company's inputs known on ``as_of`` in a few columnar queries."""
     driver, _uri = sqlalchemy_url_to_adbc(database_url)
-    sqls = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
-    if driver == "sqlite":
-        small = {name: sql for name, sql in sqls.items() if name not in SQLITE_SPLITS}
-        sqls = {}
-        # Largest reads first, so the two workers finish together.
-        for name, parts in SQLITE_SPLITS.items():
-            for index, id_range in enumerate(_hex_ranges(parts)):
-                sqls[f"{name}#{index}"] = queries(
-                    dialect=driver,
-                    as_of=as_of,
-                    payment_months=payment_months,
-                    filtered=False,
-                    id_range=id_range,
-                )[name]
-        sqls.update(small)
+    whole = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
+    # Largest reads first, split by id range, so the workers share them and finish together.
+    sqls: dict[str, str] = {}
+    for name, parts in BULK_SPLITS.items():
+        for index, id_range in enumerate(id_ranges(parts, dialect=driver)):
+            sqls[f"{name}#{index}"] = queries(
+                dialect=driver,
+                as_of=as_of,
+                payment_months=payment_months,
+                filtered=False,
+                id_range=id_range,
+            )[name]
+    sqls.update({name: sql for name, sql in whole.items() if name not in BULK_SPLITS})
     raw = read_frames(database_url=database_url, sqls=sqls)
     frames: dict[str, list[pl.DataFrame]] = {}
     for key, frame in raw.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Date, Float, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from arshield.kit.db import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -52,9 +52,9 @@ class GradeRecord(Base):
 
     as_of: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     model_version: Mapped[str] = mapped_column(String(64), primary_key=True)
-    company_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("companies.id"), primary_key=True, index=True
-    )
+    # No foreign key: the engine writes only ids it has just read from ``companies`` (which are
+    # never deleted), and a per-row key check would double the cost of storing a million grades.
+    company_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
     score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[int] = mapped_column(Integer)
     # Probabilities, not money: floats are the right type.
