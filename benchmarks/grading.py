@@ -119,10 +119,12 @@ def model_only(url: str, runs: int, baseline: bool) -> dict[str, object]:
         }
         sectors = tables_service.sector_risk_as_of(session, as_of=AS_OF)
     engine.dispose()
+    company_id = "CAST(company_id AS TEXT)" if url.startswith("postgresql") else "company_id"
     monthly = read_frames(
         database_url=url,
         sqls={
-            "payments": "SELECT company_id, month, amount_paid, amount_overdue, days_beyond_terms "
+            "payments": f"SELECT {company_id} AS company_id, month, amount_paid, amount_overdue,"
+            " days_beyond_terms "
             f"FROM payment_experiences WHERE month <= '{AS_OF.isoformat()}'"
         },
     )["payments"]
