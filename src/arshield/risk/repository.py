@@ -117,13 +117,27 @@ def replace_run(
             for start in range(0, out.height, _CHUNK):
                 copy.write(out.slice(start, _CHUNK).write_csv(include_header=False))
     else:
-        # A large page cache for the bulk insert (this connection only, reset below).
+        # A large page cache for the bulk insert (this connection only, reset below). The run's
+        # constants go into the statement as literals: fewer values to bind per row.
         raw.execute("PRAGMA cache_size = -262144")
-        placeholders = ", ".join("?" for _ in GRADE_COLUMNS)
-        sql = f"INSERT INTO grades ({columns}) VALUES ({placeholders})"
+        constants = {"as_of", "model_version", "created_at"}
+        varying = [c for c in GRADE_COLUMNS if c not in constants]
+        literals = {
+            "as_of": _sql_text(as_of.isoformat()),
+            "model_version": _sql_text(model_version),
+            "created_at": _sql_text(stamp.replace(tzinfo=None).isoformat(sep=" ")),
+        }
+        values = ", ".join(literals.get(c, "?") for c in GRADE_COLUMNS)
+        sql = f"INSERT INTO grades ({columns}) VALUES ({values})"
         cursor = raw.cursor()
-        for start in range(0, out.height, _CHUNK):
-            cursor.executemany(sql, out.slice(start, _CHUNK).iter_rows())
+        rows = out.select(varying)
+        for start in range(0, rows.height, _CHUNK):
+            cursor.executemany(sql, rows.slice(start, _CHUNK).iter_rows())
         cursor.close()
         raw.execute("PRAGMA cache_size = -2000")
     return out.height
+
+
+def _sql_text(value: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
