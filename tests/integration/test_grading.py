@@ -259,3 +259,48 @@ def test_api_backtest(client: TestClient, db: sessionmaker[Session]) -> None:
     bad = {"outcomes": ("o.csv", b"company_ref,defaulted_within_12m\nB000,maybe\n", "text/csv")}
     rejected = client.post("/api/v1/grades/backtest", files=bad, headers=callers["analyst"].headers)
     assert rejected.status_code == 422
+
+
+def test_seller_admin_cannot_change_shared_data(
+    client: TestClient, db: sessionmaker[Session]
+) -> None:
+    from arshield.orgs.domain import OrgKind, Role
+    from tests.builders import make_caller
+
+    seed_registry(db)
+    seller_admin = make_caller(db, org_ref="SELLER-A", kind=OrgKind.SELLER, role=Role.ADMIN)
+    run = client.post(
+        "/api/v1/grades/run", json={"as_of": "2026-06-30"}, headers=seller_admin.headers
+    )
+    assert run.status_code == 403
+    edit = client.put(
+        "/api/v1/countries/CN",
+        json={"short_term": 4, "medium_term": "D", "effective_from": "2026-07-01", "reason": "x"},
+        headers=seller_admin.headers,
+    )
+    assert edit.status_code == 403
+    upload = client.post(
+        "/api/v1/buyers/import/companies",
+        files={
+            "file": (
+                "c.csv",
+                b"company_ref,name,country,registration_id,id_type,sector,founded,employees\n",
+                "text/csv",
+            )
+        },
+        headers=seller_admin.headers,
+    )
+    assert upload.status_code == 403
+
+
+def test_as_of_outside_the_supported_range_is_422(
+    client: TestClient, db: sessionmaker[Session]
+) -> None:
+    companies = seed_registry(db)
+    callers = standard_callers(db)
+    response = client.get(
+        f"/api/v1/buyers/{companies[0].id}/grade?as_of=0001-01-01",
+        headers=callers["analyst"].headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_date"

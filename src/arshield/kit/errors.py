@@ -60,3 +60,10 @@ class ServiceUnavailable(ArshieldError):
 
     status_code = 503
     error_type = "service_unavailable"
+
+
+class PayloadTooLarge(ArshieldError):
+    """The body or file is larger than the configured limit."""
+
+    status_code = 413
+    error_type = "payload_too_large"

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from functools import lru_cache
 from typing import Final
 
@@ -76,16 +85,28 @@ def check_scale(amount: Decimal, currency: str) -> None:
         )
 
 
+_DIGITS = 60  # far beyond any amount; arithmetic that would round raises instead
+_EXACT = Context(prec=_DIGITS, traps=[Inexact, InvalidOperation, DivisionByZero, Overflow])
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     """Exact integer minor units of ``amount``; raises if it does not fit the currency."""
     check_scale(amount, currency)
-    return int(amount.scaleb(currency_exponent(currency)))
+    with localcontext(_EXACT):
+        try:
+            return int(amount.scaleb(currency_exponent(currency)))
+        except (Inexact, InvalidOperation, Overflow):
+            raise MoneyError(f"{amount} cannot be represented exactly") from None
 
 
 def from_minor(minor: int, currency: str) -> Decimal:
     """Decimal amount for integer ``minor`` units of ``currency``."""
     exponent = currency_exponent(currency)
-    return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+    with localcontext(_EXACT):
+        try:
+            return Decimal(minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+        except (Inexact, InvalidOperation, Overflow):
+            raise MoneyError(f"{minor} minor units of {currency} are out of range") from None
 
 
 def parse_minor(text: str, currency: str) -> int:
@@ -106,7 +127,12 @@ class Money:
             raise MoneyError("Money amounts must be Decimal, never float")
         check_scale(self.amount, self.currency)
         exponent = currency_exponent(self.currency)
-        object.__setattr__(self, "amount", self.amount.quantize(Decimal(1).scaleb(-exponent)))
+        with localcontext(_EXACT):
+            try:
+                value = self.amount.quantize(Decimal(1).scaleb(-exponent))
+            except (Inexact, InvalidOperation, Overflow):
+                raise MoneyError(f"{self.amount} cannot be represented exactly") from None
+        object.__setattr__(self, "amount", value)
 
     @classmethod
     def of_minor(cls, minor: int, currency: str) -> Money:

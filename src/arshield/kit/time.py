@@ -32,6 +32,8 @@ def today() -> dt.date:
 def parse_date(text: str) -> dt.date:
     """Parse ISO ``YYYY-MM-DD``, ``YYYYMMDD`` or ``YYYY/M/D``; reject ambiguous forms."""
     value = text.strip() if isinstance(text, str) else ""
+    if not value.isascii():
+        raise DateError(f"{text!r} is not a date: only ASCII digits are accepted")
     try:
         if _ISO_DATE.match(value):
             return dt.date.fromisoformat(value)
@@ -48,12 +50,23 @@ def parse_date(text: str) -> dt.date:
 def parse_month(text: str) -> dt.date:
     """Parse ``YYYY-MM`` (or a full date) to the first day of that month."""
     value = text.strip() if isinstance(text, str) else ""
-    if _ISO_MONTH.match(value):
+    if _ISO_MONTH.match(value) and value.isascii():
         try:
             return dt.date(int(value[:4]), int(value[5:7]), 1)
         except ValueError as exc:
             raise DateError(f"{text!r} is not a valid month: {exc}") from None
     return parse_date(value).replace(day=1)
+
+
+EARLIEST_AS_OF = dt.date(1900, 1, 1)
+LATEST_AS_OF = dt.date(2999, 12, 31)
+
+
+def check_as_of(as_of: dt.date) -> dt.date:
+    """Reject an ``as_of`` outside 1900-2999, where no business rule can be meaningful."""
+    if not EARLIEST_AS_OF <= as_of <= LATEST_AS_OF:
+        raise DateError(f"as_of {as_of} is outside {EARLIEST_AS_OF} to {LATEST_AS_OF}")
+    return as_of
 
 
 def years_between(start: dt.date, end: dt.date) -> float:

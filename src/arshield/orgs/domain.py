@@ -46,6 +46,12 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_ORGS: frozenset({Role.ADMIN}),
 }
 
+# Actions on shared data (the registry, risk tables, grades) belong to the insurer's staff only,
+# whatever role a seller's key carries.
+INSURER_ONLY: frozenset[Action] = frozenset(
+    {Action.WRITE_REGISTRY, Action.EDIT_RISK_TABLES, Action.RUN_GRADING}
+)
+
 # Roles an organisation of each kind may hold.
 ROLES_BY_KIND: dict[OrgKind, frozenset[Role]] = {
     OrgKind.INSURER: frozenset({Role.ADMIN, Role.UNDERWRITER, Role.ANALYST, Role.CLAIMS}),
@@ -89,3 +95,5 @@ class Principal:
         """Raise 403 unless this principal's role may perform ``action``."""
         if self.role not in PERMISSIONS[action]:
             raise Forbidden(f"role {self.role} may not {action.value.replace('_', ' ')}")
+        if action in INSURER_ONLY and not self.is_insurer:
+            raise Forbidden(f"only the insurer's staff may {action.value.replace('_', ' ')}")

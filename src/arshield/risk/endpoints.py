@@ -7,11 +7,17 @@ import uuid
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
-from arshield.kit.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from arshield.kit.errors import (
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    ValidationFailed,
+)
 from arshield.kit.time import today, utcnow
 from arshield.orgs.domain import Action
 from arshield.risk import service
@@ -83,6 +89,7 @@ def master_scale(principal: PrincipalDep) -> list[GradeBandOut]:
     responses=error_responses(Forbidden, ValidationFailed),
 )
 def backtest_grades(
+    request: Request,
     outcomes: Annotated[UploadFile, File(description="CSV: company_ref,defaulted_within_12m")],
     principal: PrincipalDep,
     session: SessionDep,
@@ -90,8 +97,12 @@ def backtest_grades(
 ) -> BacktestOut:
     """Default rate by grade, AUC and Gini of the grades of a day against realised outcomes."""
     principal.require(Action.RUN_GRADING)
+    limit: int = request.app.state.settings.max_upload_bytes
+    data = outcomes.file.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"outcomes file over {limit} bytes")
     try:
-        labels = pl.read_csv(outcomes.file, infer_schema=False)
+        labels = pl.read_csv(data, infer_schema=False)
     except (pl.exceptions.PolarsError, UnicodeDecodeError) as exc:
         raise ValidationFailed(f"outcomes: not a readable CSV file ({exc})") from None
     day = as_of or today()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from arshield.buyers.models import Company
 from arshield.kit.errors import NotFound
+from arshield.kit.time import check_as_of
 from arshield.risk import repository
 from arshield.risk.domain import Grade, Reason, RunSummary
 from arshield.risk.expert import DEFAULT_SPEC, ExpertSpec, build_features, grade_frame
@@ -78,6 +79,7 @@ def run_grading(
     progress: Progress | None = None,
 ) -> RunSummary:
     """Grade every buyer as of ``as_of`` and store the run (replacing an earlier identical run)."""
+    check_as_of(as_of)
     started = time.perf_counter()
     timings: dict[str, float] = {}
     clock = [started]
@@ -216,6 +218,7 @@ def get_grade(
     session: Session, *, company_id: uuid.UUID, as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC
 ) -> Grade:
     """The grade stored for ``as_of`` if a run produced one, otherwise computed live."""
+    check_as_of(as_of)
     company = _company(session, company_id)
     record = repository.get_grade(
         session, company_id=company_id, as_of=as_of, model_version=spec.version
@@ -251,15 +254,15 @@ def export_frame(
     Reads the stored run when there is one; otherwise grades the registry without storing.
     Both read committed data in bulk, outside the session's transaction.
     """
+    check_as_of(as_of)
     url = _database_url(session)
     if repository.count_stored(session, as_of=as_of, model_version=spec.version):
         stored = repository.read_stored_run(
             database_url=url, as_of=as_of, model_version=spec.version
         )
         return stored.cast(EXPORT_SCHEMA)
-    graded = grade_inputs(
-        session, inputs=load_bulk(database_url=url, as_of=as_of), as_of=as_of, spec=spec
-    )
+    inputs = load_bulk(database_url=url, as_of=as_of, payment_months=spec.pay_window_months)
+    graded = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
     return (
         graded.sort("company_ref")
         .select("company_ref", "score", "grade", "pd", "reasons")

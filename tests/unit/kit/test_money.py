@@ -118,3 +118,12 @@ def test_multiply_rounds_explicitly() -> None:
     assert price.multiply(Decimal("0.5")).amount == Decimal("5.02")  # half-even
     assert price.multiply(Decimal("0.5"), rounding=ROUND_HALF_UP).amount == Decimal("5.03")
     assert Money(Decimal(1001), "JPY").multiply(Decimal("0.9")).amount == Decimal(901)
+
+
+def test_large_amounts_stay_exact_or_are_refused() -> None:
+    # 31 significant digits: beyond the default decimal context, still exact here.
+    assert (
+        parse_minor("1234567890123456789012345678901", "USD") == 123456789012345678901234567890100
+    )
+    with pytest.raises(MoneyError, match="out of range"):
+        from_minor(10**70, "USD")

@@ -22,7 +22,18 @@ def test_accepted_forms(text: str, expected: dt.date) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["30/06/2026", "06/30/2026", "2026-02-30", "yesterday", "", "2026-6-3", "45000"]
+    "text",
+    [
+        "30/06/2026",
+        "06/30/2026",
+        "2026-02-30",
+        "yesterday",
+        "",
+        "2026-6-3",
+        "45000",
+        "٢٠٢٦٠٦٣٠",
+        "２０２６-０６-３０",
+    ],
 )
 def test_ambiguous_or_invalid_dates_are_refused(text: str) -> None:
     with pytest.raises(DateError):
