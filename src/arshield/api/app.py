@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from arshield import __version__
 from arshield.api.errors import install_error_handlers
+from arshield.api.limits import BodyLimit
 from arshield.buyers.endpoints import router as buyers_router
 from arshield.buyers.import_endpoints import router as buyers_import_router
 from arshield.config import Settings, get_settings
@@ -34,19 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def _limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        is_upload = request.headers.get("content-type", "").startswith("multipart/")
-        limit = settings.max_upload_bytes if is_upload else settings.max_body_bytes
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return JSONResponse(
-                status_code=413,
-                content={"error": "payload_too_large", "detail": f"body over {limit} bytes"},
-            )
-        return await call_next(request)
+    app.add_middleware(
+        BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

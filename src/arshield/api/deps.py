@@ -24,13 +24,18 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
-    """Authenticate ``Authorization: Bearer <key>``; 401 without a valid, unrevoked key."""
+def get_principal(request: Request) -> Principal:
+    """Authenticate ``Authorization: Bearer <key>``; 401 without a valid, unrevoked key.
+
+    The key is checked in a short transaction of its own, so the request's transaction starts
+    only when the route uses it (a writer can then take SQLite's write lock up front).
+    """
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("send Authorization: Bearer <api key>")
-    return orgs_service.authenticate(session, secret=secret.strip(), now=utcnow())
+    with unit_of_work(request.app.state.session_factory) as session:
+        return orgs_service.authenticate(session, secret=secret.strip(), now=utcnow())
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
