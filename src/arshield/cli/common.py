@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arshield.config import get_settings
 from arshield.kit.db import make_engine, make_session_factory, unit_of_work
 from arshield.kit.errors import ArshieldError
+from arshield.kit.tabular import neutralise
 
 console = Console()
 err_console = Console(stderr=True)
@@ -81,7 +82,7 @@ def emit_rows(
         writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: _csv_safe(row.get(c)) for c in columns})
+            writer.writerow({c: _csv_cell(row.get(c)) for c in columns})
         sys.stdout.write(buf.getvalue())
         return
     table = Table(title=title or None)
@@ -92,16 +93,6 @@ def emit_rows(
     console.print(table)
 
 
-def _csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in exported text cells."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _csv_cell(value: Any) -> Any:
+    """Text cells neutralised against spreadsheet formulas; other values as they are."""
+    return neutralise(value) if isinstance(value, str) else value
