@@ -304,3 +304,17 @@ def test_as_of_outside_the_supported_range_is_422(
     )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_date"
+
+
+def test_csv_export_neutralises_formula_refs(
+    db: sessionmaker[Session], cli_env: object, tmp_path: Path
+) -> None:
+    companies = seed_registry(db, n=2)
+    with unit_of_work(db) as session:
+        session.get(Company, companies[0].id).ref = "=HYPERLINK(1)"  # type: ignore[union-attr]
+    out = tmp_path / "g.csv"
+    result = CliRunner().invoke(cli_app, ["grade", "export", str(out), "--as-of", "2026-06-30"])
+    assert result.exit_code == 0, result.output
+    refs = [r["company_ref"] for r in csv.DictReader(out.open(newline=""))]
+    assert "'=HYPERLINK(1)" in refs
+    assert "B001" in refs

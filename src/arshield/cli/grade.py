@@ -110,7 +110,12 @@ def export(
         frame = service.export_frame(session, as_of=_as_of(as_of))
     file.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.write_csv(file)
+        # A company_ref a spreadsheet would run as a formula is written as text.
+        ref = pl.col("company_ref")
+        formula = ref.str.contains(r"^[=+\-@\t\r]") & ~ref.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+        frame.with_columns(
+            pl.when(formula).then("'" + ref).otherwise(ref).alias("company_ref")
+        ).write_csv(file)
     else:
         frame.write_parquet(file)
     console.print(f"wrote {frame.height} grades to {file}")
