@@ -108,10 +108,16 @@ class CompanyEvent(IdMixin, TimestampMixin, Base):
 
 
 class ImportBatch(IdMixin, TimestampMixin, Base):
-    """One applied import file: its kind, name and sha256, row counts, who and when."""
+    """One applied import file: its kind, name and sha256, row counts, who and when.
+
+    ``org_id`` is the seller whose ledger a receivables import wrote (none for the registry).
+    """
 
     __tablename__ = "import_batches"
 
+    org_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("organisations.id"), index=True, default=None
+    )
     kind: Mapped[str] = mapped_column(String(32))
     file_name: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64), index=True)

@@ -41,6 +41,7 @@ __all__ = [
     "decode_text",
     "missing_columns",
     "neutralise",
+    "read_json_rows",
     "read_table",
     "require_columns",
     "sniff_delimiter",
@@ -385,6 +386,40 @@ def _read_jsonl(data: bytes, *, fold_case: bool) -> RawTable:
         records.append((number, obj))
     if not records:
         raise TableError("the file holds no JSON objects")
+    return _records_table(records, fold_case=fold_case, file_format="jsonl", encoding=encoding)
+
+
+def read_json_rows(data: bytes, *, fold_case: bool = True) -> RawTable:
+    """A JSON body ``{"rows": [{...}, ...]}`` as a table; row numbers count from 1.
+
+    Numbers stay as written, so amounts are validated as text exactly like file imports.
+    """
+    try:
+        body = json.loads(
+            data.decode("utf-8"),
+            parse_float=str,
+            parse_int=str,
+            parse_constant=str,
+            object_pairs_hook=_json_object,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise TableError(f"the body is not valid JSON: {exc}") from None
+    rows = body.get("rows") if isinstance(body, dict) else None
+    if not isinstance(rows, list) or set(body) != {"rows"}:
+        raise TableError('the body must be {"rows": [ {...}, ... ]} and nothing else')
+    if not rows:
+        raise TableError("rows is empty")
+    records: list[tuple[int, dict[str, Any]]] = []
+    for number, obj in enumerate(rows, start=1):
+        if not isinstance(obj, dict):
+            raise TableError(f"row {number} is not a JSON object")
+        records.append((number, obj))
+    return _records_table(records, fold_case=fold_case, file_format="json", encoding="utf-8")
+
+
+def _records_table(
+    records: list[tuple[int, dict[str, Any]]], *, fold_case: bool, file_format: str, encoding: str
+) -> RawTable:
     raw_keys: dict[str, None] = {}
     for _, obj in records:
         raw_keys.update(dict.fromkeys(obj))
@@ -412,7 +447,9 @@ def _read_jsonl(data: bytes, *, fold_case: bool) -> RawTable:
             batch, numbers = [], []
     chunks.append(_chunk(batch, numbers, names))
     frame = pl.concat(chunks).rename(dict(zip(names, columns, strict=True)))
-    return RawTable(_finish(frame), columns, "jsonl", encoding=encoding, cell_errors=cell_errors)
+    return RawTable(
+        _finish(frame), columns, file_format, encoding=encoding, cell_errors=cell_errors
+    )
 
 
 def _read_parquet(path: Path, *, fold_case: bool) -> RawTable:

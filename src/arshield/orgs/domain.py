@@ -35,6 +35,8 @@ class Action(enum.StrEnum):
     EDIT_RISK_TABLES = "edit_risk_tables"
     RUN_GRADING = "run_grading"
     MANAGE_ORGS = "manage_orgs"
+    READ_LEDGER = "read_ledger"
+    WRITE_LEDGER = "write_ledger"
 
 
 # Sellers read the buyer registry and grades; the insurer's staff maintain them.
@@ -44,6 +46,10 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.EDIT_RISK_TABLES: frozenset({Role.ADMIN, Role.ANALYST}),
     Action.RUN_GRADING: frozenset({Role.ADMIN, Role.ANALYST}),
     Action.MANAGE_ORGS: frozenset({Role.ADMIN}),
+    # A seller's receivables: its own keys read and write them; the insurer's staff may read
+    # an insured seller's ledger and reports (never write them).
+    Action.READ_LEDGER: frozenset(Role),
+    Action.WRITE_LEDGER: frozenset({Role.SELLER, Role.ADMIN}),
 }
 
 # Actions on shared data (the registry, risk tables, grades) belong to the insurer's staff only,
