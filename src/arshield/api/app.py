@@ -10,8 +10,10 @@ from arshield.api.limits import BodyLimit
 from arshield.buyers.endpoints import router as buyers_router
 from arshield.buyers.import_endpoints import router as buyers_import_router
 from arshield.config import Settings, get_settings
+from arshield.fx.endpoints import router as fx_router
 from arshield.kit.db import make_engine, make_session_factory
 from arshield.orgs.endpoints import router as orgs_router
+from arshield.receivables.endpoints import router as receivables_router
 from arshield.risk.endpoints import router as risk_router
 from arshield.risk.tables.endpoints import router as risk_tables_router
 
@@ -45,7 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    routers = (orgs_router, buyers_router, buyers_import_router, risk_router, risk_tables_router)
+    routers = (
+        orgs_router,
+        buyers_router,
+        buyers_import_router,
+        risk_router,
+        risk_tables_router,
+        fx_router,
+        receivables_router,
+    )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     return app
