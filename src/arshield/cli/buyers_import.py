@@ -58,21 +58,21 @@ def import_file(
     max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1, help="File size limit."),
 ) -> None:
     """Import a file; all or nothing unless --partial. Exits 1 when any row was rejected."""
-    with _progress() as progress:
+    with progress_reporter() as progress:
         try:
             with transaction() as session:
                 report = import_buyers(
-                    session, kind=kind, path=file, partial=partial, actor=_actor(),
+                    session, kind=kind, path=file, partial=partial, actor=cli_actor(),
                     max_bytes=max_bytes, rejects=rejects, progress=progress,
                 )  # fmt: skip
         except ImportRejected as exc:
             report = exc.report
-    _show(report, fmt=fmt, rejects=rejects)
+    show_report(report, fmt=fmt, rejects=rejects)
     if report.rejected:
         raise typer.Exit(code=1)
 
 
-def _actor() -> str:
+def cli_actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -107,7 +107,7 @@ class _BarProgress:
 
 
 @contextmanager
-def _progress() -> Iterator[_PlainProgress | _BarProgress]:
+def progress_reporter() -> Iterator[_PlainProgress | _BarProgress]:
     if not err_console.is_terminal:
         yield _PlainProgress()
         return
@@ -116,7 +116,7 @@ def _progress() -> Iterator[_PlainProgress | _BarProgress]:
         yield _BarProgress(bars)
 
 
-def _show(report: ImportReport, *, fmt: ReportFormat, rejects: Path | None) -> None:
+def show_report(report: ImportReport, *, fmt: ReportFormat, rejects: Path | None) -> None:
     if fmt is ReportFormat.JSON:
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return

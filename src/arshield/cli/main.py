@@ -7,8 +7,10 @@ import typer
 from arshield.cli import buyers as buyers_cli
 from arshield.cli import db as db_cli
 from arshield.cli import demo as demo_cli
+from arshield.cli import fx as fx_cli
 from arshield.cli import grade as grade_cli
 from arshield.cli import orgs as orgs_cli
+from arshield.cli import receivables as receivables_cli
 from arshield.cli import risk_tables as risk_cli
 
 app = typer.Typer(
@@ -23,6 +25,8 @@ app.add_typer(buyers_cli.app, name="buyers")
 app.add_typer(risk_cli.app, name="risk")
 app.add_typer(grade_cli.app, name="grade")
 app.add_typer(demo_cli.app, name="demo")
+app.add_typer(receivables_cli.app, name="receivables")
+app.add_typer(fx_cli.app, name="fx")
 
 
 @app.command("serve")

@@ -37,6 +37,8 @@ class Action(enum.StrEnum):
     MANAGE_ORGS = "manage_orgs"
     READ_LEDGER = "read_ledger"
     WRITE_LEDGER = "write_ledger"
+    READ_FX_RATES = "read_fx_rates"
+    WRITE_FX_RATES = "write_fx_rates"
 
 
 # Sellers read the buyer registry and grades; the insurer's staff maintain them.
@@ -50,6 +52,9 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # an insured seller's ledger and reports (never write them).
     Action.READ_LEDGER: frozenset(Role),
     Action.WRITE_LEDGER: frozenset({Role.SELLER, Role.ADMIN}),
+    # Every organisation keeps its own rate table (a seller's treasury rates, the insurer's).
+    Action.READ_FX_RATES: frozenset(Role),
+    Action.WRITE_FX_RATES: frozenset(Role),
 }
 
 # Actions on shared data (the registry, risk tables, grades) belong to the insurer's staff only,

@@ -1,0 +1,1 @@
+"""Foreign-exchange rate tables: per-organisation rates, lookups and exact conversion."""
