@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.kit.db import unit_of_work
-from tests.buyer_builders import make_company
 from tests.builders import Caller, standard_callers
+from tests.buyer_builders import make_company
 
 V = "/api/v1"
 
@@ -33,14 +33,32 @@ def get(client: TestClient, caller: Caller, path: str, **params: Any) -> Any:
 
 ROWS = {
     "rows": [
-        {"invoice_ref": "A-1", "company_ref": "B1", "issue_date": "2026-01-05",
-         "due_date": "2026-02-04", "currency": "EUR", "amount": "1000.00"},
-        {"invoice_ref": "A-2", "company_ref": "B1", "issue_date": "2026-02-01",
-         "due_date": "2026-03-03", "currency": "EUR", "amount": 500.5},
-        {"invoice_ref": "A-3", "company_ref": "B2", "issue_date": "2026-02-01",
-         "due_date": "2026-03-03", "currency": "JPY", "amount": "70000"},
+        {
+            "invoice_ref": "A-1",
+            "company_ref": "B1",
+            "issue_date": "2026-01-05",
+            "due_date": "2026-02-04",
+            "currency": "EUR",
+            "amount": "1000.00",
+        },
+        {
+            "invoice_ref": "A-2",
+            "company_ref": "B1",
+            "issue_date": "2026-02-01",
+            "due_date": "2026-03-03",
+            "currency": "EUR",
+            "amount": 500.5,
+        },
+        {
+            "invoice_ref": "A-3",
+            "company_ref": "B2",
+            "issue_date": "2026-02-01",
+            "due_date": "2026-03-03",
+            "currency": "JPY",
+            "amount": "70000",
+        },
     ]
-}  # fmt: skip
+}
 
 
 def seed(client: TestClient, caller: Caller) -> dict[str, str]:
@@ -73,8 +91,18 @@ def test_payment_allocation_write_off_dispute_and_reversal(
 ) -> None:
     a = callers["seller_a"]
     ids = seed(client, a)
-    pay = post(client, a, "/payments", {"payment_ref": "P-1", "company_ref": "B1",
-               "date": "2026-02-10", "currency": "EUR", "amount": "1200.00"})  # fmt: skip
+    pay = post(
+        client,
+        a,
+        "/payments",
+        {
+            "payment_ref": "P-1",
+            "company_ref": "B1",
+            "date": "2026-02-10",
+            "currency": "EUR",
+            "amount": "1200.00",
+        },
+    )
     assert pay.status_code == 201, pay.text
     pid = pay.json()["id"]
     auto = post(client, a, f"/payments/{pid}/auto-allocate").json()
@@ -84,22 +112,37 @@ def test_payment_allocation_write_off_dispute_and_reversal(
         ("A-2", "200.00"),
     ]
     assert auto["unallocated"] == "0.00"
-    over = post(client, a, f"/payments/{pid}/allocations", {"invoice_id": ids["A-2"], "amount": "1"})
+    over = post(
+        client, a, f"/payments/{pid}/allocations", {"invoice_id": ids["A-2"], "amount": "1"}
+    )
     assert over.status_code == 409
-    dispute = post(client, a, f"/invoices/{ids['A-2']}/disputes",
-                   {"reason_code": "quality", "amount": "100.00", "opened_on": "2026-03-05"})  # fmt: skip
+    dispute = post(
+        client,
+        a,
+        f"/invoices/{ids['A-2']}/disputes",
+        {"reason_code": "quality", "amount": "100.00", "opened_on": "2026-03-05"},
+    )
     assert dispute.status_code == 201, dispute.text
     assert get(client, a, "/invoices", status="disputed", as_of="2026-06-30").json()["total"] == 1
-    resolved = post(client, a, f"/disputes/{dispute.json()['id']}/resolve",
-                    {"outcome": "credit_note", "resolved_on": "2026-03-20",
-                     "credit_note_ref": "CN-1"})  # fmt: skip
+    resolved = post(
+        client,
+        a,
+        f"/disputes/{dispute.json()['id']}/resolve",
+        {"outcome": "credit_note", "resolved_on": "2026-03-20", "credit_note_ref": "CN-1"},
+    )
     assert resolved.status_code == 200, resolved.text
-    wo = post(client, a, f"/invoices/{ids['A-2']}/write-offs",
-              {"date": "2026-06-01", "reason": "insolvent"})  # fmt: skip
+    wo = post(
+        client,
+        a,
+        f"/invoices/{ids['A-2']}/write-offs",
+        {"date": "2026-06-01", "reason": "insolvent"},
+    )
     assert wo.status_code == 201 and wo.json()["amount"] == "200.50"  # 500.50 - 200 - 100
     detail = get(client, a, f"/invoices/{ids['A-2']}", as_of="2026-06-30").json()
     assert detail["outstanding"] == "0.00" and detail["status"] == "paid"
-    bounced = post(client, a, f"/payments/{pid}/reverse", {"date": "2026-06-10", "reason": "bounced"})
+    bounced = post(
+        client, a, f"/payments/{pid}/reverse", {"date": "2026-06-10", "reason": "bounced"}
+    )
     assert bounced.status_code == 200 and bounced.json()["reversed"] is True
     after = get(client, a, f"/invoices/{ids['A-1']}", as_of="2026-06-30").json()
     assert after["outstanding"] == "1000.00"
@@ -110,10 +153,30 @@ def test_payment_allocation_write_off_dispute_and_reversal(
 def test_tenant_isolation_on_every_route(client: TestClient, callers: dict[str, Caller]) -> None:
     a, b = callers["seller_a"], callers["seller_b"]
     ids = seed(client, a)
-    pid = post(client, a, "/payments", {"payment_ref": "P-1", "company_ref": "B1",
-               "date": "2026-02-10", "currency": "EUR", "amount": "10.00"}).json()["id"]  # fmt: skip
-    note = post(client, a, "/credit-notes", {"credit_note_ref": "CN-A", "invoice_id": ids["A-1"],
-                "date": "2026-01-20", "currency": "EUR", "amount": "1.00"}).json()  # fmt: skip
+    pid = post(
+        client,
+        a,
+        "/payments",
+        {
+            "payment_ref": "P-1",
+            "company_ref": "B1",
+            "date": "2026-02-10",
+            "currency": "EUR",
+            "amount": "10.00",
+        },
+    ).json()["id"]
+    note = post(
+        client,
+        a,
+        "/credit-notes",
+        {
+            "credit_note_ref": "CN-A",
+            "invoice_id": ids["A-1"],
+            "date": "2026-01-20",
+            "currency": "EUR",
+            "amount": "1.00",
+        },
+    ).json()
     # Lists are empty for seller B; A's objects are 404 for B; naming A's ledger is 404.
     for path in ("/invoices", "/payments", "/credit-notes"):
         assert get(client, b, path).json()["total"] == 0
@@ -124,16 +187,58 @@ def test_tenant_isolation_on_every_route(client: TestClient, callers: dict[str, 
     assert get(client, b, f"/credit-notes/{note['id']}").status_code == 404
     assert get(client, b, "/invoices", org="SELLER-A").status_code == 404
     # B cannot write A's ledger through A's ids.
-    assert post(client, b, f"/payments/{pid}/allocations", {"invoice_id": ids["A-1"]}).status_code == 404
-    assert post(client, b, f"/payments/{pid}/reverse", {"date": "2026-03-01", "reason": "x"}).status_code == 404
-    assert post(client, b, f"/invoices/{ids['A-1']}/write-offs", {"date": "2026-03-01", "reason": "x"}).status_code == 404
-    assert post(client, b, f"/invoices/{ids['A-1']}/disputes", {"reason_code": "price", "opened_on": "2026-03-01"}).status_code == 404
-    assert post(client, b, "/credit-notes", {"credit_note_ref": "CN-B", "invoice_id": ids["A-1"],
-                "date": "2026-01-20", "currency": "EUR", "amount": "1.00"}).status_code == 404  # fmt: skip
+    assert (
+        post(client, b, f"/payments/{pid}/allocations", {"invoice_id": ids["A-1"]}).status_code
+        == 404
+    )
+    assert (
+        post(
+            client, b, f"/payments/{pid}/reverse", {"date": "2026-03-01", "reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        post(
+            client, b, f"/invoices/{ids['A-1']}/write-offs", {"date": "2026-03-01", "reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        post(
+            client,
+            b,
+            f"/invoices/{ids['A-1']}/disputes",
+            {"reason_code": "price", "opened_on": "2026-03-01"},
+        ).status_code
+        == 404
+    )
+    assert (
+        post(
+            client,
+            b,
+            "/credit-notes",
+            {
+                "credit_note_ref": "CN-B",
+                "invoice_id": ids["A-1"],
+                "date": "2026-01-20",
+                "currency": "EUR",
+                "amount": "1.00",
+            },
+        ).status_code
+        == 404
+    )
     entry_id = get(client, a, f"/invoices/{ids['A-1']}").json()["entries"][0]["id"]
-    assert post(client, b, f"/entries/{entry_id}/reverse", {"date": "2026-03-01", "reason": "x"}).status_code == 404
+    assert (
+        post(
+            client, b, f"/entries/{entry_id}/reverse", {"date": "2026-03-01", "reason": "x"}
+        ).status_code
+        == 404
+    )
     # A's ledger is unchanged.
-    assert get(client, a, f"/invoices/{ids['A-1']}", as_of="2026-06-30").json()["outstanding"] == "999.00"
+    assert (
+        get(client, a, f"/invoices/{ids['A-1']}", as_of="2026-06-30").json()["outstanding"]
+        == "999.00"
+    )
     # The insurer reads by naming the seller, and never writes.
     analyst = callers["analyst"]
     assert get(client, analyst, "/invoices", org="SELLER-A").json()["total"] == 3

@@ -80,7 +80,10 @@ def _payment_id(session: Session, org_id: uuid.UUID, ref: str) -> uuid.UUID:
 def import_command(
     kind: ReceivableKind = typer.Argument(..., help="invoices, payments or credit-notes."),
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True,
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
         help="CSV (UTF-8, UTF-8 BOM or GBK/GB18030; , ; or tab), .xlsx, .jsonl or .parquet.",
     ),
     org: str = OrgOption,
@@ -96,7 +99,7 @@ def import_command(
     ),
     fmt: ReportFormat = typer.Option(ReportFormat.TABLE, "--format", help="table or json."),
     max_bytes: int = typer.Option(DEFAULT_MAX_BYTES, "--max-bytes", min=1),
-) -> None:  # fmt: skip
+) -> None:
     """Import an ERP file into a seller's ledger; all or nothing unless --partial. Exits 1 when
     any row was rejected."""
     with progress_reporter() as progress:
@@ -121,9 +124,16 @@ def import_command(
 
 
 INVOICE_COLUMNS = [
-    "invoice_ref", "company_ref", "issue_date", "due_date", "currency", "amount", "outstanding",
-    "disputed", "status",
-]  # fmt: skip
+    "invoice_ref",
+    "company_ref",
+    "issue_date",
+    "due_date",
+    "currency",
+    "amount",
+    "outstanding",
+    "disputed",
+    "status",
+]
 
 
 @app.command("invoices")
@@ -297,9 +307,13 @@ def reverse_entry_command(
     """Reverse an allocation, discount, credit note or write-off by an opposite entry."""
     with transaction() as session:
         undone = ledger.reverse_entry(
-            session, _org(session, org), entry_id=entry_id, date=_day(date), reason=reason,
+            session,
+            _org(session, org),
+            entry_id=entry_id,
+            date=_day(date),
+            reason=reason,
             actor=_actor(),
-        )  # fmt: skip
+        )
         console.print(f"reversed {len(undone)} entries")
 
 
@@ -315,9 +329,13 @@ def reverse_payment_command(
     with transaction() as session:
         org_id = _org(session, org)
         twin = ledger.reverse_payment(
-            session, org_id, payment_id=_payment_id(session, org_id, payment_ref),
-            date=_day(date), reason=reason, actor=_actor(),
-        )  # fmt: skip
+            session,
+            org_id,
+            payment_id=_payment_id(session, org_id, payment_ref),
+            date=_day(date),
+            reason=reason,
+            actor=_actor(),
+        )
         console.print(f"recorded {twin.payment_ref}")
 
 
@@ -337,10 +355,14 @@ def dispute_open(
         invoice_id = _invoice_id(session, org_id, invoice_ref)
         invoice = ledger.lock_invoice(session, org_id, invoice_id)
         dispute = collections.open_dispute(
-            session, org_id, invoice_id=invoice_id, reason_code=reason_code,
+            session,
+            org_id,
+            invoice_id=invoice_id,
+            reason_code=reason_code,
             amount=None if amount is None else parse_minor(amount, invoice.currency),
-            opened_on=_day(date), note=note,
-        )  # fmt: skip
+            opened_on=_day(date),
+            note=note,
+        )
         console.print(f"dispute {dispute.id} opened")
 
 
@@ -356,9 +378,14 @@ def dispute_resolve(
     """Close a dispute: rejected, or a credit note for the disputed amount."""
     with transaction() as session:
         collections.resolve_dispute(
-            session, _org(session, org), dispute_id=dispute_id, outcome=outcome,
-            resolved_on=_day(date), credit_note_ref=credit_note_ref, actor=_actor(),
-        )  # fmt: skip
+            session,
+            _org(session, org),
+            dispute_id=dispute_id,
+            outcome=outcome,
+            resolved_on=_day(date),
+            credit_note_ref=credit_note_ref,
+            actor=_actor(),
+        )
         console.print("dispute resolved")
 
 

@@ -371,9 +371,13 @@ def reverse_payment(
     """A bounced payment: its allocations are reversed and a negative twin is recorded."""
     org_id = ledger_org(session, principal, None, write=True)
     ledger.reverse_payment(
-        session, org_id, payment_id=payment_id, date=body.date, reason=body.reason,
+        session,
+        org_id,
+        payment_id=payment_id,
+        date=body.date,
+        reason=body.reason,
         actor=_actor(principal),
-    )  # fmt: skip
+    )
     return _payment_detail(session, org_id, payment_id)
 
 
@@ -384,9 +388,13 @@ def reverse_entry(
     """Reverse an allocation, discount, credit note or write-off by an opposite entry."""
     org_id = ledger_org(session, principal, None, write=True)
     entries = ledger.reverse_entry(
-        session, org_id, entry_id=entry_id, date=body.date, reason=body.reason,
+        session,
+        org_id,
+        entry_id=entry_id,
+        date=body.date,
+        reason=body.reason,
         actor=_actor(principal),
-    )  # fmt: skip
+    )
     currency = queries.get_invoice(session, org_id, entries[0].invoice_id, as_of=body.date)
     return [EntryOut.build(e, currency.view.invoice.currency) for e in entries]
 

@@ -18,7 +18,7 @@ import enum
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +75,28 @@ class ReceivableKind(enum.StrEnum):
 
 REQUIRED: dict[ReceivableKind, tuple[str, ...]] = {
     ReceivableKind.INVOICES: (
-        "invoice_ref", "company_ref", "issue_date", "due_date", "currency", "amount",
+        "invoice_ref",
+        "company_ref",
+        "issue_date",
+        "due_date",
+        "currency",
+        "amount",
     ),
     ReceivableKind.PAYMENTS: ("payment_ref", "company_ref", "date", "currency", "amount"),
     ReceivableKind.CREDIT_NOTES: ("credit_note_ref", "invoice_ref", "date", "currency", "amount"),
-}  # fmt: skip
+}
 OPTIONAL: dict[ReceivableKind, tuple[str, ...]] = {
     ReceivableKind.INVOICES: (
-        "delivery_date", "terms", "order_ref", "description", "buyer_name", "buyer_country",
+        "delivery_date",
+        "terms",
+        "order_ref",
+        "description",
+        "buyer_name",
+        "buyer_country",
     ),
     ReceivableKind.PAYMENTS: ("invoice_ref",),
     ReceivableKind.CREDIT_NOTES: ("reason",),
-}  # fmt: skip
+}
 
 
 class ReceivablesImportRejected(ValidationFailed):
@@ -385,10 +395,18 @@ ENTRY_T = bulk.table_of(LedgerEntry)
 COMPANY_T = bulk.table_of(Company)
 
 _INVOICE_FIELDS: dict[str, Any] = {
-    "company_id": pl.Utf8, "issue_date": pl.Date, "delivery_date": pl.Date, "due_date": pl.Date,
-    "currency": pl.Utf8, "amount": pl.Int64, "terms": pl.Utf8, "discount_bp": pl.Int64,
-    "discount_until": pl.Date, "order_ref": pl.Utf8, "description": pl.Utf8,
-}  # fmt: skip
+    "company_id": pl.Utf8,
+    "issue_date": pl.Date,
+    "delivery_date": pl.Date,
+    "due_date": pl.Date,
+    "currency": pl.Utf8,
+    "amount": pl.Int64,
+    "terms": pl.Utf8,
+    "discount_bp": pl.Int64,
+    "discount_until": pl.Date,
+    "order_ref": pl.Utf8,
+    "description": pl.Utf8,
+}
 
 
 def _companies(ctx: _Context, refs: pl.Series) -> pl.DataFrame:
@@ -649,13 +667,7 @@ class _Balances:
 
     def take(self, invoice_id: str, amount: int) -> None:
         item = self.items[invoice_id]
-        self.items[invoice_id] = OpenItem(
-            **{**_fields(item), "outstanding": item.outstanding - amount}
-        )
-
-
-def _fields(item: OpenItem) -> dict[str, Any]:
-    return {f: getattr(item, f) for f in OpenItem.__slots__}
+        self.items[invoice_id] = replace(item, outstanding=item.outstanding - amount)
 
 
 def _open_items(ctx: _Context, invoices: pl.DataFrame) -> _Balances:
@@ -681,7 +693,8 @@ def _resolve_payments(ctx: _Context, typed: pl.DataFrame) -> Plan:
     typed = _attach_buyers(ctx, typed)
     stored = _stored_by_ref(ctx, PAYMENT_T, "payment_ref", typed["payment_ref"], _PAYMENT_FIELDS)
     joined = _against_stored(ctx, typed, stored, "payment_ref", _PAYMENT_FIELDS, "payment")
-    targets = _invoices_by_ref(ctx, joined["invoice_ref"]).select(
+    invoices = _invoices_by_ref(ctx, joined["invoice_ref"])
+    targets = invoices.select(
         pl.col("id").alias("invoice_id"),
         "invoice_ref",
         pl.col("company_id").alias("invoice_company_id"),
@@ -689,6 +702,7 @@ def _resolve_payments(ctx: _Context, typed: pl.DataFrame) -> Plan:
     )
     joined = joined.join(targets, on="invoice_ref", how="left").sort(ROW)
     named = joined["invoice_ref"].is_not_null()
+    found = named & joined["invoice_id"].is_not_null()
     checks.add(
         named & joined["invoice_id"].is_null(),
         "invoice_ref",
@@ -697,31 +711,24 @@ def _resolve_payments(ctx: _Context, typed: pl.DataFrame) -> Plan:
         ).to_series(),
     )
     checks.add(
-        named
-        & joined["invoice_id"].is_not_null()
+        found
         & joined["company_id"].is_not_null()
         & (joined["invoice_company_id"] != joined["company_id"]),
         "invoice_ref",
         "the invoice is to another buyer",
     )
     checks.add(
-        named
-        & joined["invoice_id"].is_not_null()
-        & (joined["invoice_currency"] != joined["currency"]),
+        found & (joined["invoice_currency"] != joined["currency"]),
         "currency",
         pl.select(pl.format("the invoice is in {}", joined["invoice_currency"])).to_series(),
     )
-    # Allocations are computed now, in file order, so an over-payment is visible before writing.
-    new_rows = joined.filter(pl.col("outcome") == "inserted")
-    wanted = new_rows.filter(pl.col("invoice_id").is_not_null())["invoice_ref"]
     auto = ctx.options.auto_allocate
 
     def plan(bad: pl.Series) -> _Outcome:
         good = joined.filter(~pl.col(ROW).is_in(bad.implode()))
         outcome = _Outcome(unchanged=good.filter(pl.col("outcome") == "unchanged").height)
         new = good.filter(pl.col("outcome") == "inserted")
-        ids = bulk.new_ids(new.height)
-        new = new.with_columns(ids.alias("id"))
+        new = new.with_columns(bulk.new_ids(new.height).alias("id"))
         rows = new.select(
             "id",
             pl.lit(ctx.org_hex).alias("org_id"),
@@ -731,12 +738,23 @@ def _resolve_payments(ctx: _Context, typed: pl.DataFrame) -> Plan:
         )
         ctx.progress("writing payments", 0, new.height)
         outcome.inserted = bulk.insert_frame(ctx.session, PAYMENT_T, rows)
-        entries = _payment_allocations(ctx, new, wanted, auto=auto)
+        entries = _payment_allocations(ctx, new, invoices, auto=auto)
+        ctx.progress("writing allocations", 0, entries.height)
         bulk.insert_frame(ctx.session, ENTRY_T, entries)
         ctx.progress("writing payments", new.height, new.height)
         return outcome
 
     return plan
+
+
+_ENTRY_SCHEMA: dict[str, Any] = {
+    "invoice_id": pl.Utf8,
+    "kind": pl.Utf8,
+    "date": pl.Date,
+    "amount": pl.Int64,
+    "payment_id": pl.Utf8,
+}
+_SAFE_AMOUNT = 900_000_000_000_000  # amount x basis points stays inside Int64 below this
 
 
 def _buyer_open_items(ctx: _Context, company_ids: list[str]) -> pl.DataFrame:
@@ -753,25 +771,110 @@ def _buyer_open_items(ctx: _Context, company_ids: list[str]) -> pl.DataFrame:
     return frame.filter(pl.col("company_id").is_in(company_ids))
 
 
+def _single_allocations(ctx: _Context, rows: pl.DataFrame, invoices: pl.DataFrame) -> pl.DataFrame:
+    """Allocations of payments that are the only one in the file naming their invoice.
+
+    The same rule as ``domain.settle``, over whole columns: the discount (basis points of the
+    invoice amount, rounded half up) is granted when the payment, on or before the last discount
+    day, covers what is outstanding net of it.
+    """
+    totals = _grouped_totals(ctx, rows["invoice_id"].unique().to_list())
+    taken = pl.DataFrame(
+        {"invoice_id": list(totals), "taken": list(totals.values())},
+        schema={"invoice_id": pl.Utf8, "taken": pl.Int64},
+    )
+    terms = invoices.select(
+        pl.col("id").alias("invoice_id"),
+        pl.col("amount").alias("inv_amount"),
+        pl.col("issue_date").alias("issued"),
+        pl.col("discount_bp").fill_null(0).alias("bp"),
+        pl.col("discount_until").alias("until"),
+    )
+    frame = (
+        rows.select("id", "invoice_id", "date", "amount")
+        .join(terms, on="invoice_id", how="left")
+        .join(taken, on="invoice_id", how="left")
+        .with_columns(left=pl.col("inv_amount") - pl.col("taken").fill_null(0))
+        .with_columns(
+            discount=pl.min_horizontal(
+                (pl.col("inv_amount") * pl.col("bp") + 5_000) // 10_000, "left"
+            )
+        )
+        .with_columns(
+            eligible=(pl.col("bp") > 0)
+            & (pl.col("date") <= pl.col("until"))
+            & (pl.col("left") > 0)
+            & (pl.col("amount") >= pl.col("left") - pl.col("discount"))
+        )
+        .with_columns(
+            paid=pl.when(pl.col("eligible"))
+            .then(pl.col("left") - pl.col("discount"))
+            .otherwise(pl.min_horizontal("amount", pl.col("left").clip(0, None))),
+            discount=pl.when(pl.col("eligible")).then("discount").otherwise(0),
+            day=pl.max_horizontal("date", "issued"),
+        )
+    )
+    allocations = frame.filter(pl.col("paid") > 0).select(
+        "invoice_id",
+        pl.lit("allocation").alias("kind"),
+        pl.col("day").alias("date"),
+        pl.col("paid").alias("amount"),
+        pl.col("id").alias("payment_id"),
+    )
+    discounts = frame.filter(pl.col("discount") > 0).select(
+        "invoice_id",
+        pl.lit("discount").alias("kind"),
+        pl.col("day").alias("date"),
+        pl.col("discount").alias("amount"),
+        pl.col("id").alias("payment_id"),
+    )
+    return pl.concat([allocations, discounts]).cast(_ENTRY_SCHEMA)  # type: ignore[arg-type]
+
+
 def _payment_allocations(
-    ctx: _Context, new: pl.DataFrame, wanted: pl.Series, *, auto: bool
+    ctx: _Context, new: pl.DataFrame, invoices: pl.DataFrame, *, auto: bool
 ) -> pl.DataFrame:
-    """Ledger entries for the new payments: to the named invoice, or oldest first with ``auto``."""
+    """Ledger entries for the new payments: to the named invoice, or oldest first with ``auto``.
+
+    A payment that is alone in the file in naming its invoice is allocated over whole columns;
+    several payments to one invoice, and oldest-first allocation, run in file order in Python.
+    """
     explicit = new.filter(pl.col("invoice_id").is_not_null())
+    repeated = explicit["invoice_id"].is_duplicated()
+    big = explicit["amount"] > _SAFE_AMOUNT
+    single = explicit.filter(~repeated & ~big)
+    looped = explicit.filter(repeated | big)
+    parts = [_single_allocations(ctx, single, invoices)] if single.height else []
     loose = new.filter(pl.col("invoice_id").is_null()) if auto else new.clear()
-    targets = _invoices_by_ref(ctx, wanted) if explicit.height else pl.DataFrame()
+    targets = invoices.filter(pl.col("id").is_in(looped["invoice_id"].implode()))
     if loose.height:
         buyers = _buyer_open_items(ctx, loose["company_id"].unique().to_list())
-        targets = pl.concat([targets, buyers], how="diagonal_relaxed") if targets.height else buyers
-        targets = targets.unique("id", keep="first")
+        targets = pl.concat([targets, buyers], how="diagonal_relaxed").unique("id", keep="first")
+    if looped.height or loose.height:
+        parts.append(_looped_allocations(ctx, looped, loose, targets))
+    entries = pl.concat(parts) if parts else pl.DataFrame(schema=_ENTRY_SCHEMA)
+    return entries.select(
+        bulk.new_ids(entries.height).alias("id"),
+        pl.lit(ctx.org_hex).alias("org_id"),
+        "invoice_id",
+        "kind",
+        "date",
+        "amount",
+        "payment_id",
+        pl.lit(ctx.actor[:200]).alias("actor"),
+        bulk.stamp(ctx.now).alias("created_at"),
+    )
+
+
+def _looped_allocations(
+    ctx: _Context, explicit: pl.DataFrame, loose: pl.DataFrame, targets: pl.DataFrame
+) -> pl.DataFrame:
     balances = _open_items(ctx, targets) if targets.height else _Balances({})
     by_buyer: dict[tuple[str, str], list[str]] = {}
     if loose.height:
         for r in targets.sort("due_date", "issue_date", "invoice_ref").iter_rows(named=True):
             by_buyer.setdefault((r["company_id"], r["currency"]), []).append(r["id"])
-    out: dict[str, list[Any]] = {
-        k: [] for k in ("invoice_id", "kind", "date", "amount", "payment_id")
-    }
+    out: dict[str, list[Any]] = {k: [] for k in _ENTRY_SCHEMA}
 
     def add(invoice_id: str, kind: EntryKind, day: dt.date, amount: int, payment_id: str) -> None:
         out["invoice_id"].append(invoice_id)
@@ -801,24 +904,7 @@ def _payment_allocations(
                 break
             if balances.items[invoice_id].outstanding > 0:
                 left -= apply(invoice_id, left, r["date"], r["id"])
-    frame = pl.DataFrame(
-        out,
-        schema={
-            "invoice_id": pl.Utf8, "kind": pl.Utf8, "date": pl.Date, "amount": pl.Int64,
-            "payment_id": pl.Utf8,
-        },
-    )  # fmt: skip
-    return frame.select(
-        bulk.new_ids(frame.height).alias("id"),
-        pl.lit(ctx.org_hex).alias("org_id"),
-        "invoice_id",
-        "kind",
-        "date",
-        "amount",
-        "payment_id",
-        pl.lit(ctx.actor[:200]).alias("actor"),
-        bulk.stamp(ctx.now).alias("created_at"),
-    )
+    return pl.DataFrame(out, schema=_ENTRY_SCHEMA)
 
 
 # --- credit notes ------------------------------------------------------------------------------

@@ -30,8 +30,12 @@ class Ledger:
 @pytest.fixture
 def ledger(db: sessionmaker[Session]) -> Ledger:
     with unit_of_work(db) as session:
-        seller = orgs_service.create_org(session, ref="SELLER-A", name="Seller A", kind=OrgKind.SELLER)
-        other = orgs_service.create_org(session, ref="SELLER-B", name="Seller B", kind=OrgKind.SELLER)
+        seller = orgs_service.create_org(
+            session, ref="SELLER-A", name="Seller A", kind=OrgKind.SELLER
+        )
+        other = orgs_service.create_org(
+            session, ref="SELLER-B", name="Seller B", kind=OrgKind.SELLER
+        )
         buyers = {
             ref: make_company(session, ref=ref, name=name, country=country).id
             for ref, name, country in (

@@ -18,12 +18,16 @@ INVOICES = (
 )
 
 
-def test_import_list_allocate_and_write_off(ledger: Ledger, cli_env: Settings, tmp_path: Path) -> None:
+def test_import_list_allocate_and_write_off(
+    ledger: Ledger, cli_env: Settings, tmp_path: Path
+) -> None:
     from arshield.cli.main import app
 
     runner = CliRunner()
     path = write(tmp_path / "inv.csv", INVOICES)
-    result = runner.invoke(app, ["receivables", "import", "invoices", str(path), "--org", "SELLER-A"])
+    result = runner.invoke(
+        app, ["receivables", "import", "invoices", str(path), "--org", "SELLER-A"]
+    )
     assert result.exit_code == 0, result.output
     assert "utf-8-sig" in result.stdout
     pay = write(
@@ -36,7 +40,16 @@ def test_import_list_allocate_and_write_off(ledger: Ledger, cli_env: Settings, t
     assert result.exit_code == 0, result.output
     listed = runner.invoke(
         app,
-        ["receivables", "invoices", "--org", "SELLER-A", "--as-of", "2026-06-30", "--format", "json"],
+        [
+            "receivables",
+            "invoices",
+            "--org",
+            "SELLER-A",
+            "--as-of",
+            "2026-06-30",
+            "--format",
+            "json",
+        ],
     )
     rows = {r["invoice_ref"]: r for r in json.loads(listed.stdout)}
     # 12.346 KWD pays K-1 (12.345) in full and 0.001 of K-2
@@ -44,9 +57,18 @@ def test_import_list_allocate_and_write_off(ledger: Ledger, cli_env: Settings, t
     assert rows["K-2"]["outstanding"] == "0.999"
     result = runner.invoke(
         app,
-        ["receivables", "write-off", "K-2", "--org", "SELLER-A", "--reason", "insolvency",
-         "--date", "2026-06-01"],
-    )  # fmt: skip
+        [
+            "receivables",
+            "write-off",
+            "K-2",
+            "--org",
+            "SELLER-A",
+            "--reason",
+            "insolvency",
+            "--date",
+            "2026-06-01",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "0.999 KWD" in result.stdout
     listed = runner.invoke(
@@ -61,12 +83,24 @@ def test_rejected_import_exits_1_and_writes_rejects(
 ) -> None:
     from arshield.cli.main import app
 
-    bad = write(tmp_path / "bad.csv", "invoice_ref,company_ref,issue_date,due_date,currency,amount\n"
-                "X-1,B1,2026-01-10,2026-02-09,CNY,=1+2\n")  # fmt: skip
+    bad = write(
+        tmp_path / "bad.csv",
+        "invoice_ref,company_ref,issue_date,due_date,currency,amount\n"
+        "X-1,B1,2026-01-10,2026-02-09,CNY,=1+2\n",
+    )
     rejects = tmp_path / "rejects.csv"
     result = CliRunner().invoke(
         app,
-        ["receivables", "import", "invoices", str(bad), "--org", "SELLER-A", "--rejects", str(rejects)],
+        [
+            "receivables",
+            "import",
+            "invoices",
+            str(bad),
+            "--org",
+            "SELLER-A",
+            "--rejects",
+            str(rejects),
+        ],
     )
     assert result.exit_code == 1
     with rejects.open(encoding="utf-8-sig") as handle:

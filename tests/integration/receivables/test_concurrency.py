@@ -23,10 +23,14 @@ WORKERS = 8
 
 def _invoice(session: Session, lg: Ledger, ref: str, amount: int) -> uuid.UUID:
     invoice = Invoice(
-        org_id=lg.org_id, invoice_ref=ref, company_id=lg.buyers["B1"],
-        issue_date=dt.date(2026, 1, 1), due_date=dt.date(2026, 2, 1), currency="CNY",
+        org_id=lg.org_id,
+        invoice_ref=ref,
+        company_id=lg.buyers["B1"],
+        issue_date=dt.date(2026, 1, 1),
+        due_date=dt.date(2026, 2, 1),
+        currency="CNY",
         amount=amount,
-    )  # fmt: skip
+    )
     session.add(invoice)
     session.flush()
     return invoice.id
@@ -36,9 +40,15 @@ def _payment(session: Session, lg: Ledger, ref: str, amount: int) -> uuid.UUID:
     company = session.get(Company, lg.buyers["B1"])
     assert company is not None
     payment = ledger.record_payment(
-        session, lg.org_id, payment_ref=ref, company=company, date=dt.date(2026, 1, 15),
-        currency="CNY", amount=amount, actor=ACTOR,
-    )  # fmt: skip
+        session,
+        lg.org_id,
+        payment_ref=ref,
+        company=company,
+        date=dt.date(2026, 1, 15),
+        currency="CNY",
+        amount=amount,
+        actor=ACTOR,
+    )
     return payment.id
 
 
@@ -54,9 +64,13 @@ def _race(
         try:
             with unit_of_work(db) as session:
                 ledger.allocate(
-                    session, lg.org_id, payment_id=payment_id, invoice_id=invoice_id,
-                    amount=amount, actor=ACTOR,
-                )  # fmt: skip
+                    session,
+                    lg.org_id,
+                    payment_id=payment_id,
+                    invoice_id=invoice_id,
+                    amount=amount,
+                    actor=ACTOR,
+                )
             result = "ok"
         except ArshieldError as exc:
             result = exc.error_type

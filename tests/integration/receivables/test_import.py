@@ -25,6 +25,7 @@ INV-2,B1,2026-02-01,2026-03-03,CNY,250.50,2/10 net 30
 INV-3,B3,2026-03-01,2026-03-31,JPY,120000,
 INV-4,B2,2026-03-15,2026-04-30,EUR,99.99,eom 30
 """
+PAY_HEADER = "payment_ref,company_ref,date,currency,amount,invoice_ref\n"
 
 
 def run(
@@ -131,14 +132,16 @@ def test_changed_invoice_updates_with_audit_until_money_touches_it(
     db: sessionmaker[Session], ledger: Ledger, tmp_path: Path
 ) -> None:
     run(db, ledger, "invoices", write(tmp_path / "inv.csv", INVOICES))
-    changed = INVOICES.replace("INV-1,B1,2026-01-10,2026-02-09,CNY,1000.00", "INV-1,B1,2026-01-10,2026-02-19,CNY,1000.00")
+    changed = INVOICES.replace(
+        "INV-1,B1,2026-01-10,2026-02-09,CNY,1000.00", "INV-1,B1,2026-01-10,2026-02-19,CNY,1000.00"
+    )
     report = run(db, ledger, "invoices", write(tmp_path / "inv2.csv", changed))
     assert (report.updated, report.unchanged) == (1, 3)
     with unit_of_work(db) as session:
         revision = session.scalars(select(InvoiceRevision)).one()
         assert '"due_date": "2026-02-09"' in revision.before
         assert '"due_date": "2026-02-19"' in revision.after
-    pay = "payment_ref,company_ref,date,currency,amount,invoice_ref\nP-1,B1,2026-02-01,CNY,100.00,INV-1\n"
+    pay = PAY_HEADER + "P-1,B1,2026-02-01,CNY,100.00,INV-1\n"
     run(db, ledger, "payments", write(tmp_path / "p.csv", pay))
     again = INVOICES.replace("1000.00", "1200.00")
     with pytest.raises(ReceivablesImportRejected) as caught:
@@ -203,26 +206,29 @@ def test_gb18030_semicolon_file_is_read(
     assert report.encoding == "gb18030" and report.inserted == 1
     with unit_of_work(db) as session:
         invoice = session.scalars(select(Invoice)).one()
-        assert (invoice.invoice_ref, invoice.description, invoice.amount) == ("发票-1", "货款", 8880)
+        assert (invoice.invoice_ref, invoice.description, invoice.amount) == (
+            "发票-1",
+            "货款",
+            8880,
+        )
 
 
 def test_other_sellers_ledger_is_separate(
     db: sessionmaker[Session], ledger: Ledger, tmp_path: Path
 ) -> None:
     run(db, ledger, "invoices", write(tmp_path / "inv.csv", INVOICES))
-    pay = "payment_ref,company_ref,date,currency,amount,invoice_ref\nP-1,B1,2026-02-01,CNY,1.00,INV-1\n"
-    with unit_of_work(db) as session:
-        with pytest.raises(ReceivablesImportRejected) as caught:
-            import_file(
-                session,
-                org_id=ledger.other_org_id,
-                kind=ReceivableKind.PAYMENTS,
-                path=write(tmp_path / "p.csv", pay),
-                options=ImportOptions(),
-                actor="test",
-                max_bytes=10_000,
-                now=NOW,
-            )
+    pay = PAY_HEADER + "P-1,B1,2026-02-01,CNY,1.00,INV-1\n"
+    with unit_of_work(db) as session, pytest.raises(ReceivablesImportRejected) as caught:
+        import_file(
+            session,
+            org_id=ledger.other_org_id,
+            kind=ReceivableKind.PAYMENTS,
+            path=write(tmp_path / "p.csv", pay),
+            options=ImportOptions(),
+            actor="test",
+            max_bytes=10_000,
+            now=NOW,
+        )
     assert "unknown invoice 'INV-1'" in caught.value.report.errors[0].reason
     with unit_of_work(db) as session:
         assert session.scalar(select(func.count()).select_from(Payment)) == 0
