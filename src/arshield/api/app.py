@@ -14,6 +14,7 @@ from arshield.fx.endpoints import router as fx_router
 from arshield.kit.db import make_engine, make_session_factory
 from arshield.orgs.endpoints import router as orgs_router
 from arshield.receivables.endpoints import router as receivables_router
+from arshield.receivables.report_endpoints import router as reports_router
 from arshield.risk.endpoints import router as risk_router
 from arshield.risk.tables.endpoints import router as risk_tables_router
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         risk_tables_router,
         fx_router,
         receivables_router,
+        reports_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

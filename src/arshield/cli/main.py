@@ -11,6 +11,7 @@ from arshield.cli import fx as fx_cli
 from arshield.cli import grade as grade_cli
 from arshield.cli import orgs as orgs_cli
 from arshield.cli import receivables as receivables_cli
+from arshield.cli import reports as reports_cli
 from arshield.cli import risk_tables as risk_cli
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(risk_cli.app, name="risk")
 app.add_typer(grade_cli.app, name="grade")
 app.add_typer(demo_cli.app, name="demo")
 app.add_typer(receivables_cli.app, name="receivables")
+reports_cli.register(app, receivables_cli.app)
 app.add_typer(fx_cli.app, name="fx")
 
 
