@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arshield.buyers.models import Company, FinancialStatement
 from arshield.demo.setup import setup_demo
 from arshield.kit.db import unit_of_work
+from arshield.receivables.models import Invoice, Payment
 from arshield.risk.models import GradeRecord
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -43,3 +44,15 @@ def test_demo_setup_end_to_end(
     buyer = page["items"][0]["id"]
     grade = client.get(f"/api/v1/buyers/{buyer}/grade?as_of=2026-06-30", headers=headers).json()
     assert grade["source"] == "stored"
+    # The demo seller's ledger is loaded once (a rerun finds every row unchanged) and reports.
+    assert first.ledger["invoices"] == second.ledger["invoices"] == 4000
+    with unit_of_work(db) as session:
+        assert session.scalar(select(func.count()).select_from(Invoice)) == 4000
+        assert session.scalar(select(func.count()).select_from(Payment)) == first.ledger["payments"]
+    aging = client.get(
+        "/api/v1/reports/aging",
+        headers=headers,
+        params={"as_of": "2026-06-30", "by": "currency", "currency": "CNY"},
+    ).json()
+    assert aging["tables"]["aging"][0]["currency"] == "CNY"
+    assert {r["from"] for r in aging["rates"]} == {"CNY", "EUR", "USD"}

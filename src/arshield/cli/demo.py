@@ -91,6 +91,8 @@ def setup_command(
     bt = result.backtest
     imported = ", ".join(f"{n:,} {kind}" for kind, n in result.imported.items())
     console.print(f"[bold]Demo loaded[/bold] from {result.data_dir}: {imported}.")
+    ledger = ", ".join(f"{n:,} {kind}" for kind, n in result.ledger.items())
+    console.print(f"The demo seller's ledger: {ledger}.", highlight=False)
     console.print(
         f"Graded {result.graded:,} buyers as of {result.as_of}. Against the realised outcomes: "
         f"AUC {bt.auc:.3f}, {bt.defaults} defaults among {bt.buyers:,} buyers."
@@ -115,7 +117,11 @@ def setup_command(
         f"  .venv/bin/arshield grade show {result.example_ref} --as-of {day}\n"
         f"  .venv/bin/arshield grade backtest --outcomes {result.data_dir}/outcomes.csv "
         f"--as-of {day}\n"
-        f"  curl -H 'Authorization: Bearer {analyst}' '{base}/countries/CN'",
+        f"  curl -H 'Authorization: Bearer {analyst}' '{base}/countries/CN'\n"
+        f"  curl -H 'Authorization: Bearer {seller}' "
+        f"'{base}/reports/aging?as_of={day}&format=csv'\n"
+        f"  .venv/bin/arshield report dso --org SELLER-HZ --as-of {day}\n"
+        f"  .venv/bin/arshield report concentration --org SELLER-HZ --as-of {day} --currency CNY",
         highlight=False,
         soft_wrap=True,
     )

@@ -12,10 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.buyers.importing import ImportKind, import_buyers
 from arshield.demo.generate import DEFAULT_AS_OF, generate, write
+from arshield.demo.ledger import generate_ledger, write_ledger
+from arshield.fx.importing import import_rates
 from arshield.kit.db import unit_of_work
 from arshield.orgs import repository as orgs_repository
 from arshield.orgs import service as orgs_service
 from arshield.orgs.domain import OrgKind, Role
+from arshield.receivables.importing import ImportOptions, ReceivableKind, import_file
 from arshield.risk import service as risk_service
 from arshield.risk.backtest import Backtest, backtest
 from arshield.risk.tables import service as tables_service
@@ -55,6 +58,7 @@ class DemoResult:
     example_ref: str
     example_name: str
     example_city: str
+    ledger: dict[str, int]
 
 
 def setup_demo(
@@ -102,6 +106,8 @@ def setup_demo(
     result = backtest(
         grades, data.outcomes.with_columns(pl.col("defaulted_within_12m").cast(pl.Utf8))
     )
+    step("loading the demo seller's receivables")
+    ledger = _load_ledger(factory, data.companies, seed=seed, as_of=as_of, out_dir=out_dir, now=now)
     keys = []
     with unit_of_work(factory) as session:
         for ref, role in KEYS:
@@ -122,4 +128,36 @@ def setup_demo(
         example_ref=example_ref,
         example_name=example_name.removesuffix("有限公司"),
         example_city=latin.split()[0],
+        ledger=ledger,
     )
+
+
+def _load_ledger(
+    factory: sessionmaker[Session],
+    companies: pl.DataFrame,
+    *,
+    seed: int,
+    as_of: dt.date,
+    out_dir: Path,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """Import the demo seller's invoices, payments, credit notes and FX rates (idempotent)."""
+    paths = write_ledger(generate_ledger(companies, seed=seed, as_of=as_of), out_dir)
+    counts: dict[str, int] = {}
+    with unit_of_work(factory) as session:
+        org_id = orgs_service.get_org_by_ref(session, SELLER_REF).id
+        import_rates(session, org_id=org_id, path=paths["fx-rates"], max_bytes=2**30, now=now)
+    for kind in (ReceivableKind.INVOICES, ReceivableKind.PAYMENTS, ReceivableKind.CREDIT_NOTES):
+        with unit_of_work(factory) as session:
+            report = import_file(
+                session,
+                org_id=org_id,
+                kind=kind,
+                path=paths[kind.value],
+                options=ImportOptions(),
+                actor="demo setup",
+                max_bytes=2**30,
+                now=now,
+            )
+        counts[kind.value] = report.rows_read
+    return counts
