@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -83,7 +83,13 @@ def new_ids(count: int) -> pl.Series:
     return pl.Series([text[i : i + 32] for i in range(0, 32 * count, 32)], dtype=pl.Utf8).sort()
 
 
-def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> int:
+def insert_frame(
+    session: Session,
+    table: Table,
+    frame: pl.DataFrame,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Insert every row of ``frame`` (columns named as the table's) in bulk.
 
     Id columns hold 32-digit hex, dates ``Date``, datetimes UTC ``Datetime``; on PostgreSQL rows
@@ -104,6 +110,8 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> int:
         with raw.cursor().copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT csv)") as copy:
             for start in range(0, out.height, WRITE_CHUNK * 5):
                 copy.write(out.slice(start, WRITE_CHUNK * 5).write_csv(include_header=False))
+                if progress is not None:
+                    progress(min(start + WRITE_CHUNK * 5, out.height))
         return frame.height
     out = frame.with_columns(
         *(pl.col(c).cast(pl.Utf8) for c, d in frame.schema.items() if d == pl.Date),
@@ -122,6 +130,8 @@ def insert_frame(session: Session, table: Table, frame: pl.DataFrame) -> int:
     try:
         for start in range(0, out.height, WRITE_CHUNK):
             cursor.executemany(sql, out.slice(start, WRITE_CHUNK).iter_rows())
+            if progress is not None:
+                progress(min(start + WRITE_CHUNK, out.height))
     finally:
         cursor.execute(f"PRAGMA cache_size = {int(previous)}")
         cursor.close()

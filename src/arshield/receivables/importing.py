@@ -529,8 +529,12 @@ def _resolve_invoices(ctx: _Context, typed: pl.DataFrame) -> Plan:
             *_INVOICE_FIELDS,
             bulk.stamp(ctx.now).alias("created_at"),
         )
-        outcome.inserted = bulk.insert_frame(ctx.session, INVOICE_T, rows)
-        ctx.progress("writing invoices", new.height, new.height)
+        outcome.inserted = bulk.insert_frame(
+            ctx.session,
+            INVOICE_T,
+            rows,
+            progress=lambda done: ctx.progress("writing invoices", done, new.height),
+        )
         outcome.updated = _update_invoices(ctx, good.filter(pl.col("outcome") == "updated"))
         outcome.unchanged = good.filter(pl.col("outcome") == "unchanged").height
         return outcome
@@ -737,7 +741,12 @@ def _resolve_payments(ctx: _Context, typed: pl.DataFrame) -> Plan:
             bulk.stamp(ctx.now).alias("created_at"),
         )
         ctx.progress("writing payments", 0, new.height)
-        outcome.inserted = bulk.insert_frame(ctx.session, PAYMENT_T, rows)
+        outcome.inserted = bulk.insert_frame(
+            ctx.session,
+            PAYMENT_T,
+            rows,
+            progress=lambda done: ctx.progress("writing payments", done, new.height),
+        )
         entries = _payment_allocations(ctx, new, invoices, auto=auto)
         ctx.progress("writing allocations", 0, entries.height)
         bulk.insert_frame(ctx.session, ENTRY_T, entries)
