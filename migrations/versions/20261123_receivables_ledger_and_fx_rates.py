@@ -1,8 +1,8 @@
 """receivables ledger and fx rates
 
-Revision ID: 171678c02672
+Revision ID: 8daf04752341
 Revises: 3090fabf4a92
-Create Date: 2026-11-23 14:38:19.960069
+Create Date: 2026-11-23 14:49:49.837878
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "171678c02672"
+revision: str = "8daf04752341"
 down_revision: str | None = "3090fabf4a92"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -298,9 +298,6 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["invoice_id"], ["invoices.id"], name=op.f("fk_ledger_entries_invoice_id_invoices")
-        ),
-        sa.ForeignKeyConstraint(
-            ["org_id"], ["organisations.id"], name=op.f("fk_ledger_entries_org_id_organisations")
         ),
         sa.ForeignKeyConstraint(
             ["payment_id"], ["payments.id"], name=op.f("fk_ledger_entries_payment_id_payments")
