@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
+from arshield.api.uploads import saved_upload
 from arshield.buyers.importing import ImportKind, ImportRejected, import_buyers
-from arshield.buyers.importing_schemas import ImportReportOut
 from arshield.kit.errors import Forbidden, Unauthorized
-from arshield.kit.tabular import FORMATS, TableError
+from arshield.kit.tabular_schemas import ImportReportOut
 from arshield.orgs.domain import Action
 
 router = APIRouter(tags=["imports"], responses=error_responses(Unauthorized, Forbidden))
@@ -35,17 +33,7 @@ def import_file(
     """Import a registry file (analysts and admins). 422 ``import_rejected`` with the report
     when rows were rejected and nothing was written; ``invalid_file`` when it cannot be read."""
     principal.require(Action.WRITE_REGISTRY)
-    limit: int = request.app.state.settings.max_upload_bytes
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in FORMATS:
-        raise TableError(f"{name}: unknown file type {suffix!r}; expected one of {sorted(FORMATS)}")
-    with tempfile.TemporaryDirectory(prefix="arshield-import-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        with path.open("wb") as target:
-            copied = _copy_limited(file, target, limit=limit)
-        if copied > limit:
-            raise TableError(f"{name} is over the upload limit of {limit} bytes")
+    with saved_upload(request, file) as (path, name, limit):
         report = import_buyers(
             session,
             kind=kind,
@@ -56,14 +44,3 @@ def import_file(
             file_name=name,
         )
     return ImportReportOut.model_validate(report.to_dict())
-
-
-def _copy_limited(source: UploadFile, target: object, *, limit: int) -> int:
-    """Copy the upload in blocks, stopping once past ``limit``; returns bytes copied."""
-    copied = 0
-    while block := source.file.read(1 << 20):
-        copied += len(block)
-        if copied > limit:
-            break
-        target.write(block)  # type: ignore[attr-defined]
-    return copied

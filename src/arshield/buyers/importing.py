@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -122,27 +123,54 @@ def import_buyers(
         unchanged=counts.unchanged,
         applied=True,
     )
-    session.add(
-        ImportBatch(
-            kind=kind.value,
-            file_name=(file_name or path.name)[:300],
-            sha256=file_sha256(path),
-            file_format=table.file_format,
-            encoding=table.encoding,
-            partial=partial,
-            rows_read=report.rows_read,
-            accepted=report.accepted,
-            rejected=report.rejected,
-            inserted=report.inserted,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            actor=actor[:200],
-            created_at=moment,
-        )
+    record_batch(
+        session,
+        report,
+        org_id=None,
+        kind=kind.value,
+        file_name=file_name or path.name,
+        sha256=file_sha256(path),
+        partial=partial,
+        actor=actor,
+        moment=moment,
     )
-    session.flush()
     _write_rejects(rejects, table, errors)
     return report
+
+
+def record_batch(
+    session: Session,
+    report: ImportReport,
+    *,
+    org_id: uuid.UUID | None,
+    kind: str,
+    file_name: str,
+    sha256: str,
+    partial: bool,
+    actor: str,
+    moment: dt.datetime,
+) -> ImportBatch:
+    """Keep the record of an applied import: file, sha256, counts, who and when."""
+    batch = ImportBatch(
+        org_id=org_id,
+        kind=kind,
+        file_name=file_name[:300],
+        sha256=sha256,
+        file_format=report.file_format or "",
+        encoding=report.encoding,
+        partial=partial,
+        rows_read=report.rows_read,
+        accepted=report.accepted,
+        rejected=report.rejected,
+        inserted=report.inserted,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        actor=actor[:200],
+        created_at=moment,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
 
 
 def file_sha256(path: Path) -> str:

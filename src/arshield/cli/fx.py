@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import json
 import sys
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
+from arshield.cli.buyers_import import ReportFormat, show_report
 from arshield.cli.common import (
     OutputFormat,
     console,
@@ -22,7 +20,6 @@ from arshield.fx import service
 from arshield.fx.schemas import ConversionOut
 from arshield.kit.errors import ValidationFailed
 from arshield.kit.money import parse_minor
-from arshield.kit.tabular import ImportReport
 from arshield.kit.time import parse_date
 from arshield.orgs import service as orgs_service
 
@@ -30,11 +27,6 @@ app = typer.Typer(help="Foreign-exchange rate tables of an organisation.", no_ar
 
 DEFAULT_MAX_BYTES = 1024**3
 LIST_COLUMNS = ["date", "base", "quote", "rate", "source", "updated_at"]
-
-
-class ReportFormat(enum.StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -83,7 +75,7 @@ def import_file(
             )
     except service.RatesRejected as exc:
         report = exc.report
-    _show(report, fmt=fmt, rejects=rejects)
+    show_report(report, fmt=fmt, rejects=rejects)
     if report.rejected:
         raise typer.Exit(code=1)
 
@@ -162,36 +154,3 @@ def convert(
         f"rate {out.rate} dated {out.rate_date} from {out.source}{inverse}",
         highlight=False,
     )
-
-
-def _show(report: ImportReport, *, fmt: ReportFormat, rejects: Path | None) -> None:
-    if fmt is ReportFormat.JSON:
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
-        return
-    summary = Table(title="Import of FX rates", show_header=False)
-    summary.add_column("what")
-    summary.add_column("value", justify="right")
-    for label, value in (
-        ("rows read", report.rows_read),
-        ("accepted", report.accepted),
-        ("rejected", report.rejected),
-        ("inserted", report.inserted),
-        ("updated", report.updated),
-        ("unchanged", report.unchanged),
-        ("format", report.file_format),
-        ("encoding", report.encoding or "-"),
-        ("delimiter", {"\t": "tab", None: "-"}.get(report.delimiter, report.delimiter)),
-    ):
-        summary.add_row(label, str(value))
-    console.print(summary)
-    if report.ignored_columns:
-        console.print(f"ignored columns: {', '.join(report.ignored_columns)}", highlight=False)
-    if report.errors:
-        rows = [{"row": e.row, "column": e.column or "", "reason": e.reason} for e in report.errors]
-        emit_rows(
-            rows, columns=["row", "column", "reason"], fmt=OutputFormat.TABLE, title="Rejected"
-        )
-    if not report.applied:
-        console.print("nothing was imported: fix the rejected rows or use --partial")
-    if rejects is not None and report.errors:
-        console.print(f"rejected rows written to {rejects}", highlight=False)

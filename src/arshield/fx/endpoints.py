@@ -8,21 +8,20 @@ treasury rates, the insurer its own).
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
+from arshield.api.uploads import saved_upload
 from arshield.fx import service
 from arshield.fx.domain import RateError
-from arshield.fx.schemas import ConversionOut, FxRateBatch, FxRateOut, RatesReportOut
+from arshield.fx.schemas import ConversionOut, FxRateBatch, FxRateOut
 from arshield.kit.errors import Forbidden, Unauthorized, ValidationFailed
 from arshield.kit.money import MoneyError, parse_minor
 from arshield.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from arshield.kit.tabular import FORMATS, TableError
+from arshield.kit.tabular_schemas import ImportReportOut
 from arshield.kit.time import today
 from arshield.orgs.domain import Action, Principal
 
@@ -68,21 +67,21 @@ def list_rates(
 
 @router.post(
     "/fx-rates:batch",
-    response_model=RatesReportOut,
+    response_model=ImportReportOut,
     responses=error_responses(service.RatesRejected),
 )
-def load_rates(body: FxRateBatch, principal: PrincipalDep, session: SessionDep) -> RatesReportOut:
+def load_rates(body: FxRateBatch, principal: PrincipalDep, session: SessionDep) -> ImportReportOut:
     """Load rate rows all or nothing. 422 ``import_rejected`` with the report (each error's
     ``row`` is the 1-based position in ``rows``) when any row is rejected."""
     _require(principal, write=True)
     rows = [r.model_dump() for r in body.rows]
     report = service.import_rows(session, org_id=principal.org_id, rows=rows)
-    return RatesReportOut.model_validate(report.to_dict())
+    return ImportReportOut.model_validate(report.to_dict())
 
 
 @router.post(
     "/fx-rates/import",
-    response_model=RatesReportOut,
+    response_model=ImportReportOut,
     responses=error_responses(service.RatesRejected),
 )
 def import_file(
@@ -91,26 +90,16 @@ def import_file(
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, XLSX, JSON Lines or Parquet file.")],
     partial: Annotated[bool, Query(description="Write the good rows even if some fail.")] = False,
-) -> RatesReportOut:
+) -> ImportReportOut:
     """Import a rate file (columns date, base, quote, rate, source). 422 ``import_rejected``
     with the report when rows were rejected and nothing was written; ``invalid_file`` when it
     cannot be read."""
     _require(principal, write=True)
-    limit: int = request.app.state.settings.max_upload_bytes
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in FORMATS:
-        raise TableError(f"{name}: unknown file type {suffix!r}; expected one of {sorted(FORMATS)}")
-    with tempfile.TemporaryDirectory(prefix="arshield-fx-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        with path.open("wb") as target:
-            copied = _copy_limited(file, target, limit=limit)
-        if copied > limit:
-            raise TableError(f"{name} is over the upload limit of {limit} bytes")
+    with saved_upload(request, file) as (path, _name, limit):
         report = service.import_rates(
             session, org_id=principal.org_id, path=path, max_bytes=limit, partial=partial
         )
-    return RatesReportOut.model_validate(report.to_dict())
+    return ImportReportOut.model_validate(report.to_dict())
 
 
 @router.get(
@@ -143,14 +132,3 @@ def convert(
         max_age_days=max_age_days,
     )
     return ConversionOut.build(conversion)
-
-
-def _copy_limited(source: UploadFile, target: BinaryIO, *, limit: int) -> int:
-    """Copy the upload in blocks, stopping once past ``limit``; returns bytes copied."""
-    copied = 0
-    while block := source.file.read(1 << 20):
-        copied += len(block)
-        if copied > limit:
-            break
-        target.write(block)
-    return copied

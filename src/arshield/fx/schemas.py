@@ -90,29 +90,3 @@ class ConversionOut(BaseModel):
             source=quote.source,
             inverted=quote.inverted,
         )
-
-
-class RowErrorOut(BaseModel):
-    """One rejected row's problem: row number, column (if any) and reason."""
-
-    row: int
-    column: str | None
-    reason: str
-
-
-class RatesReportOut(BaseModel):
-    """What a load read, accepted, rejected and wrote (rows_read = accepted + rejected)."""
-
-    kind: str
-    rows_read: int
-    accepted: int
-    rejected: int
-    inserted: int
-    updated: int
-    unchanged: int
-    errors: list[RowErrorOut]
-    encoding: str | None
-    delimiter: str | None
-    file_format: str | None
-    applied: bool
-    ignored_columns: list[str]

@@ -7,21 +7,20 @@ Everything is scoped to the caller's own ledger (sellers) or to the seller named
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
-from arshield.buyers.importing_schemas import ImportReportOut
+from arshield.api.uploads import saved_upload
 from arshield.buyers.models import Company
 from arshield.buyers.service import BuyerNotFound
 from arshield.kit.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from arshield.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from arshield.kit.tabular import FORMATS, TableError, read_json_rows, read_table
+from arshield.kit.tabular import read_json_rows, read_table
+from arshield.kit.tabular_schemas import ImportReportOut
 from arshield.kit.time import today, utcnow
 from arshield.orgs.domain import Principal
 from arshield.receivables import collections, ledger, queries
@@ -279,20 +278,7 @@ def import_upload(
 ) -> ImportReportOut:
     """Import an ERP file of ``kind`` into the caller's ledger."""
     org_id = ledger_org(session, principal, None, write=True)
-    limit: int = request.app.state.settings.max_upload_bytes
-    name = Path(file.filename or "upload").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in FORMATS:
-        raise TableError(f"{name}: unknown file type {suffix!r}; expected one of {sorted(FORMATS)}")
-    with tempfile.TemporaryDirectory(prefix="arshield-import-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        copied = 0
-        with path.open("wb") as target:
-            while block := file.file.read(1 << 20):
-                copied += len(block)
-                if copied > limit:
-                    raise TableError(f"{name} is over the upload limit of {limit} bytes")
-                target.write(block)
+    with saved_upload(request, file) as (path, name, limit):
         report = import_receivables(
             session,
             org_id=org_id,

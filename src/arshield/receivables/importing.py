@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from arshield.buyers.domain import search_key
-from arshield.buyers.importing import file_sha256
+from arshield.buyers.importing import file_sha256, record_batch
 from arshield.buyers.importing_parse import parse_import_date
-from arshield.buyers.models import Company, ImportBatch
+from arshield.buyers.models import Company
 from arshield.kit import tabular_columns as cols
 from arshield.kit.db import lock_for_write
 from arshield.kit.errors import ValidationFailed
@@ -183,26 +183,17 @@ def import_receivables(
         unchanged=outcome.unchanged,
         applied=True,
     )
-    session.add(
-        ImportBatch(
-            org_id=org_id,
-            kind=f"receivables:{kind.value}",
-            file_name=source[:300],
-            sha256=sha256 or "",
-            file_format=table.file_format,
-            encoding=table.encoding,
-            partial=options.partial,
-            rows_read=report.rows_read,
-            accepted=report.accepted,
-            rejected=report.rejected,
-            inserted=report.inserted,
-            updated=report.updated,
-            unchanged=report.unchanged,
-            actor=actor[:200],
-            created_at=moment,
-        )
+    record_batch(
+        session,
+        report,
+        org_id=org_id,
+        kind=f"receivables:{kind.value}",
+        file_name=source,
+        sha256=sha256 or "",
+        partial=options.partial,
+        actor=actor,
+        moment=moment,
     )
-    session.flush()
     _rejects(rejects, table, errors)
     return report
 

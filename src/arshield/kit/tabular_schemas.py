@@ -1,4 +1,4 @@
-"""Response bodies of the import routes."""
+"""Response bodies of every import route: the import report and its row errors."""
 
 from __future__ import annotations
 
