@@ -20,11 +20,12 @@ from arshield.cli.buyers_import import (
     show_report,
 )
 from arshield.cli.common import OutputFormat, console, emit_rows, handle_errors, transaction
+from arshield.kit.errors import ValidationFailed
 from arshield.kit.money import from_minor, parse_minor
 from arshield.kit.time import parse_date, today, utcnow
 from arshield.orgs import service as orgs_service
 from arshield.receivables import collections, ledger, queries
-from arshield.receivables.domain import DisputeOutcome
+from arshield.receivables.domain import DisputeOutcome, Instalment
 from arshield.receivables.importing import (
     ImportOptions,
     ReceivableKind,
@@ -412,3 +413,132 @@ def dispute_list(
             )
         ]
     emit_rows(rows, columns=list(rows[0]) if rows else ["id"], fmt=fmt, title="Disputes")
+
+
+plan_app = typer.Typer(help="Payment plans: instalments replacing invoices' due dates.")
+promise_app = typer.Typer(help="Promises to pay.")
+app.add_typer(plan_app, name="plan")
+app.add_typer(promise_app, name="promise")
+
+
+def _instalments(texts: list[str], currency: str) -> list[Instalment]:
+    out = []
+    for text in texts:
+        day, sep, amount = text.partition("=")
+        if not sep:
+            raise ValidationFailed(
+                f"instalment {text!r}: write DATE=AMOUNT, e.g. 2026-08-01=500.00"
+            )
+        out.append(Instalment(parse_date(day), parse_minor(amount, currency)))
+    return out
+
+
+@plan_app.command("create")
+@handle_errors
+def plan_create(
+    plan_ref: str = typer.Argument(...),
+    org: str = OrgOption,
+    invoice: list[str] = typer.Option(..., "--invoice", help="invoice_ref (repeat)"),
+    instalment: list[str] = typer.Option(..., "--instalment", help="DATE=AMOUNT (repeat)"),
+    agreed_on: str | None = typer.Option(None, "--agreed-on", help="YYYY-MM-DD (today)"),
+    grace_days: int = typer.Option(0, "--grace-days", min=0, max=90),
+) -> None:
+    """Agree a plan over one buyer's invoices; instalments must add up to what they owe."""
+    with transaction() as session:
+        org_id = _org(session, org)
+        ids = [_invoice_id(session, org_id, ref) for ref in invoice]
+        currency = ledger.lock_invoice(session, org_id, ids[0]).currency
+        plan = collections.create_plan(
+            session,
+            org_id,
+            plan_ref=plan_ref,
+            invoice_ids=ids,
+            instalments=_instalments(instalment, currency),
+            agreed_on=_day(agreed_on),
+            grace_days=grace_days,
+        )
+        console.print(f"plan {plan.plan_ref} agreed", highlight=False)
+
+
+@plan_app.command("list")
+@handle_errors
+def plan_list(
+    org: str = OrgOption,
+    as_of: str | None = typer.Option(None, "--as-of"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Plans with their status (active, completed, broken, cancelled) as of a day."""
+    with transaction() as session:
+        org_id = _org(session, org)
+        day = _day(as_of)
+        rows = []
+        for plan in collections.list_plans(session, org_id):
+            view = collections.plan_view(session, org_id, plan.id, as_of=day)
+            total = sum(i.amount for i in view.instalments)
+            rows.append(
+                {
+                    "plan_ref": plan.plan_ref,
+                    "agreed_on": plan.agreed_on.isoformat(),
+                    "currency": plan.currency,
+                    "instalments": len(view.instalments),
+                    "total": str(from_minor(total, plan.currency)),
+                    "paid": str(from_minor(view.paid, plan.currency)),
+                    "status": view.status.value,
+                }
+            )
+    columns = ["plan_ref", "agreed_on", "currency", "instalments", "total", "paid", "status"]
+    emit_rows(rows, columns=columns, fmt=fmt, title="Payment plans")
+
+
+@promise_app.command("add")
+@handle_errors
+def promise_add(
+    company_ref: str = typer.Argument(...),
+    org: str = OrgOption,
+    amount: str = typer.Option(..., "--amount"),
+    currency: str = typer.Option(..., "--currency"),
+    promised_for: str = typer.Option(..., "--for", help="YYYY-MM-DD"),
+    invoice_ref: str | None = typer.Option(None, "--invoice"),
+    made_on: str | None = typer.Option(None, "--made-on", help="YYYY-MM-DD (today)"),
+    note: str | None = typer.Option(None, "--note"),
+) -> None:
+    """Record a buyer's promise to pay an amount by a date."""
+    with transaction() as session:
+        org_id = _org(session, org)
+        collections.record_promise(
+            session,
+            org_id,
+            company_id=_company_id(session, company_ref),
+            invoice_id=_invoice_id(session, org_id, invoice_ref) if invoice_ref else None,
+            made_on=_day(made_on),
+            promised_for=parse_date(promised_for),
+            currency=currency,
+            amount=parse_minor(amount, currency),
+            note=note,
+        )
+        console.print("promise recorded")
+
+
+@promise_app.command("list")
+@handle_errors
+def promise_list(
+    org: str = OrgOption,
+    as_of: str | None = typer.Option(None, "--as-of"),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Promises to pay: open, kept or broken as of a day."""
+    with transaction() as session:
+        views = collections.list_promises(session, _org(session, org), as_of=_day(as_of))
+        rows = [
+            {
+                "made_on": v.promise.made_on.isoformat(),
+                "promised_for": v.promise.promised_for.isoformat(),
+                "currency": v.promise.currency,
+                "amount": str(from_minor(v.promise.amount, v.promise.currency)),
+                "paid": str(from_minor(min(v.paid, v.promise.amount), v.promise.currency)),
+                "status": v.status.value,
+            }
+            for v in views
+        ]
+    columns = ["made_on", "promised_for", "currency", "amount", "paid", "status"]
+    emit_rows(rows, columns=columns, fmt=fmt, title="Promises to pay")

@@ -110,3 +110,106 @@ def test_rejected_import_exits_1_and_writes_rejects(
         app, ["receivables", "import", "invoices", str(bad), "--org", "NOPE"]
     )
     assert unknown_org.exit_code == 1
+
+
+def test_plans_and_promises_from_the_cli(ledger: Ledger, cli_env: Settings, tmp_path: Path) -> None:
+    from arshield.cli.main import app
+
+    runner = CliRunner()
+    path = write(tmp_path / "inv.csv", INVOICES)
+    assert (
+        runner.invoke(
+            app, ["receivables", "import", "invoices", str(path), "--org", "SELLER-A"]
+        ).exit_code
+        == 0
+    )
+    # K-1 12.345 + K-2 1.000 = 13.345 KWD in two instalments
+    result = runner.invoke(
+        app,
+        [
+            "receivables",
+            "plan",
+            "create",
+            "PL-1",
+            "--org",
+            "SELLER-A",
+            "--invoice",
+            "K-1",
+            "--invoice",
+            "K-2",
+            "--agreed-on",
+            "2026-03-01",
+            "--instalment",
+            "2026-04-01=10.000",
+            "--instalment",
+            "2026-05-01=3.345",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(
+        app,
+        [
+            "receivables",
+            "plan",
+            "create",
+            "PL-2",
+            "--org",
+            "SELLER-A",
+            "--invoice",
+            "K-1",
+            "--instalment",
+            "2026-04-01=1.000",
+        ],
+    )
+    assert bad.exit_code == 1
+    listed = runner.invoke(
+        app,
+        [
+            "receivables",
+            "plan",
+            "list",
+            "--org",
+            "SELLER-A",
+            "--as-of",
+            "2026-04-02",
+            "--format",
+            "json",
+        ],
+    )
+    (plan,) = json.loads(listed.stdout)
+    assert (plan["total"], plan["paid"], plan["status"]) == ("13.345", "0.000", "broken")
+    result = runner.invoke(
+        app,
+        [
+            "receivables",
+            "promise",
+            "add",
+            "B2",
+            "--org",
+            "SELLER-A",
+            "--amount",
+            "5.000",
+            "--currency",
+            "KWD",
+            "--for",
+            "2026-03-10",
+            "--made-on",
+            "2026-03-01",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    listed = runner.invoke(
+        app,
+        [
+            "receivables",
+            "promise",
+            "list",
+            "--org",
+            "SELLER-A",
+            "--as-of",
+            "2026-03-11",
+            "--format",
+            "json",
+        ],
+    )
+    assert json.loads(listed.stdout)[0]["status"] == "broken"
