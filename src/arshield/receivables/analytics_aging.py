@@ -18,12 +18,12 @@ from typing import ClassVar, Final
 import polars as pl
 
 from arshield.kit.errors import ValidationFailed
+from arshield.receivables.analytics_keys import named
 from arshield.receivables.analytics_ledger import (
     DISPUTED,
     OUTSTANDING,
     check_currencies,
     checked,
-    named,
     open_items,
     render_minor,
 )

@@ -25,27 +25,31 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import Final
 
 import numpy as np
 import polars as pl
 
 from arshield.kit.errors import ValidationFailed
 from arshield.kit.time import check_as_of
-from arshield.receivables.analytics_ledger import checked, require_no_nulls, round_half_even
-from arshield.receivables.frames import ENTRIES, INVOICES
+from arshield.receivables.analytics_keys import currency_codes, key_size, keyed, positions
+from arshield.receivables.analytics_ledger import invoice_inputs, round_half_even
+from arshield.receivables.frames import INVOICE_KEY
 
 _DAY = dt.timedelta(days=1)
 _EPOCH = dt.date(1970, 1, 1)
 _DAYS_1DP = pl.Decimal(38, 1)
+_DENSE_DAYS: Final = 200_000  # a day grid this long is indexed directly, not searched
 
 
 @dataclass(frozen=True, slots=True)
 class _Movements:
     """One currency's invoices issued and reductions, cumulated by day."""
 
-    days: np.ndarray  # sorted epoch days with a movement
+    days: np.ndarray  # sorted epoch days, every day with a movement among them
     issued: np.ndarray  # cumulative amounts issued up to and including each day
     reduced: np.ndarray  # cumulative reductions effective up to and including each day
+    first: int  # epoch day of the currency's first invoice
 
     def _at(self, cumulative: np.ndarray, day: dt.date) -> int:
         index = int(np.searchsorted(self.days, (day - _EPOCH).days, side="right"))
@@ -59,71 +63,104 @@ class _Movements:
 
     @property
     def first_day(self) -> dt.date:
-        return _EPOCH + dt.timedelta(days=int(self.days[0])) if self.days.size else _EPOCH
+        return _EPOCH + dt.timedelta(days=self.first)
 
 
-def _inputs(invoices: pl.DataFrame, entries: pl.DataFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    checked(invoices, INVOICES, "invoices")
-    checked(entries, ENTRIES, "entries")
-    require_no_nulls(invoices, INVOICES.names(), "invoices")
-    require_no_nulls(entries, ENTRIES.names(), "entries")
-    return invoices.lazy(), entries.lazy()
+def _epoch_days(dates: pl.Series) -> np.ndarray:
+    return dates.cast(pl.Int32).to_numpy().astype(np.int64)
 
 
-def _movements(invoices: pl.DataFrame, entries: pl.DataFrame) -> dict[str, _Movements]:
+@dataclass(frozen=True, slots=True)
+class _Ledger:
+    """Invoices (all of them) and the entries naming them, as arrays."""
+
+    currencies: list[str]
+    codes: np.ndarray  # per invoice, index into currencies
+    issue: np.ndarray  # epoch days
+    due: np.ndarray
+    amount: np.ndarray
+    entry_row: np.ndarray  # per entry, the row of its invoice
+    entry_date: np.ndarray
+    entry_amount: np.ndarray
+
+
+def _ledger(invoices: pl.DataFrame, entries: pl.DataFrame) -> _Ledger:
+    invoice_inputs(invoices, entries)
+    frames = keyed(invoices, entries)
+    inv, ent = frames.invoices, frames.entries
+    codes, currencies = currency_codes(inv)
+    size = key_size(inv)
+    rows = positions(inv, size)
+    keys = ent[INVOICE_KEY].to_numpy()
+    inside = keys < size
+    entry_row = rows[keys[inside]]
+    found = entry_row >= 0
+    return _Ledger(
+        currencies=currencies,
+        codes=codes,
+        issue=_epoch_days(inv["issue_date"]),
+        due=_epoch_days(inv["due_date"]),
+        amount=inv["amount"].to_numpy(),
+        entry_row=entry_row[found],
+        entry_date=_epoch_days(ent["date"])[inside][found],
+        entry_amount=ent["amount"].to_numpy()[inside][found],
+    )
+
+
+def _day_grid(
+    issue: np.ndarray, effective: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted days holding every issue and effective day, and each one's index in it."""
+    low = int(issue.min())
+    high = max(int(issue.max()), int(effective.max()) if effective.size else low)
+    if high - low < _DENSE_DAYS:
+        return np.arange(low, high + 1, dtype=np.int64), issue - low, effective - low
+    grid = np.union1d(
+        pl.Series(issue).unique().to_numpy(), pl.Series(effective).unique().to_numpy()
+    )
+    return grid, np.searchsorted(grid, issue), np.searchsorted(grid, effective)
+
+
+def _movements(ledger: _Ledger) -> dict[str, _Movements]:
     """Per currency, daily cumulative issues and reductions.
 
     An entry counts towards AR(d) when both it and its invoice are dated on or before d, i.e.
     from the later of the two dates.
     """
-    inv, ent = _inputs(invoices, entries)
-    issued = inv.group_by("currency", pl.col("issue_date").alias("day")).agg(
-        pl.col("amount").sum().alias("issued")
-    )
-    reduced = (
-        ent.join(inv.select("invoice_id", "issue_date", "currency"), on="invoice_id")
-        .group_by("currency", pl.max_horizontal("date", "issue_date").alias("day"))
-        .agg(pl.col("amount").sum().alias("reduced"))
-    )
-    daily = (
-        pl.concat([issued, reduced], how="diagonal")
-        .group_by("currency", "day")
-        .agg(pl.col("issued").sum(), pl.col("reduced").sum())
-        .sort("currency", "day")
-        .with_columns(
-            pl.col("issued").cum_sum().over("currency"),
-            pl.col("reduced").cum_sum().over("currency"),
-        )
-        .collect()
-    )
+    if not ledger.currencies:
+        return {}
+    effective = np.maximum(ledger.entry_date, ledger.issue[ledger.entry_row])
+    grid, issue_at, effective_at = _day_grid(ledger.issue, effective)
+    n_days, n_currencies = grid.size, len(ledger.currencies)
+    issued = np.zeros(n_currencies * n_days, dtype=np.int64)
+    np.add.at(issued, ledger.codes * n_days + issue_at, ledger.amount)
+    reduced = np.zeros(n_currencies * n_days, dtype=np.int64)
+    np.add.at(reduced, ledger.codes[ledger.entry_row] * n_days + effective_at, ledger.entry_amount)
+    first = np.full(n_currencies, n_days, dtype=np.int64)
+    np.minimum.at(first, ledger.codes, issue_at)
+    issued_by_day = issued.reshape(n_currencies, n_days).cumsum(axis=1)
+    reduced_by_day = reduced.reshape(n_currencies, n_days).cumsum(axis=1)
     return {
-        str(currency): _Movements(
-            days=part["day"].cast(pl.Int32).to_numpy(),
-            issued=part["issued"].to_numpy(),
-            reduced=part["reduced"].to_numpy(),
+        currency: _Movements(
+            days=grid,
+            issued=issued_by_day[code],
+            reduced=reduced_by_day[code],
+            first=int(grid[first[code]]),
         )
-        for (currency,), part in daily.partition_by("currency", as_dict=True).items()
+        for code, currency in enumerate(ledger.currencies)
     }
 
 
-def _current_ar(invoices: pl.DataFrame, entries: pl.DataFrame, day: dt.date) -> dict[str, int]:
+def _current_ar(ledger: _Ledger, day: dt.date) -> dict[str, int]:
     """Per currency, the outstanding amount on ``day`` of invoices not yet due (due >= day)."""
-    inv, ent = _inputs(invoices, entries)
-    current = inv.filter((pl.col("issue_date") <= day) & (pl.col("due_date") >= day))
-    reduced = (
-        ent.filter(pl.col("date") <= day)
-        .join(current.select("invoice_id", "currency"), on="invoice_id")
-        .group_by("currency")
-        .agg(pl.col("amount").sum().alias("reduced"))
-    )
-    totals = (
-        current.group_by("currency")
-        .agg(pl.col("amount").sum())
-        .join(reduced, on="currency", how="left")
-        .select("currency", (pl.col("amount") - pl.col("reduced").fill_null(0)).alias("ar"))
-        .collect()
-    )
-    return dict(zip(totals["currency"].to_list(), totals["ar"].to_list(), strict=True))
+    epoch_day = (day - _EPOCH).days
+    current = (ledger.issue <= epoch_day) & (ledger.due >= epoch_day)
+    totals = np.zeros(len(ledger.currencies), dtype=np.int64)
+    np.add.at(totals, ledger.codes[current], ledger.amount[current])
+    counted = (ledger.entry_date <= epoch_day) & current[ledger.entry_row]
+    rows = ledger.entry_row[counted]
+    np.subtract.at(totals, ledger.codes[rows], ledger.entry_amount[counted])
+    return {currency: int(totals[code]) for code, currency in enumerate(ledger.currencies)}
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -171,8 +208,9 @@ def dso(
     if start > end:
         raise ValidationFailed(f"DSO period starts {start}, after its end {end}")
     period_days = (end - start).days + 1
-    moves = _movements(invoices, entries)
-    current = _current_ar(invoices, entries, end)
+    ledger = _ledger(invoices, entries)
+    moves = _movements(ledger)
+    current = _current_ar(ledger, end)
     rows = []
     for currency, m in sorted(moves.items()):
         if m.first_day > end:
@@ -235,7 +273,7 @@ def dso_trend(
     for _ in range(months - 1):
         starts.insert(0, _month_start(starts[0] - _DAY))
     rows = []
-    for currency, m in sorted(_movements(invoices, entries).items()):
+    for currency, m in sorted(_movements(_ledger(invoices, entries)).items()):
         if m.first_day > end:
             continue
         for first in starts:

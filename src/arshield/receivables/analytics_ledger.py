@@ -14,16 +14,23 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from arshield.kit.errors import ValidationFailed
 from arshield.kit.money import currency_exponent
 from arshield.kit.time import check_as_of
-from arshield.receivables.frames import DISPUTES, ENTRIES, INVOICES
+from arshield.receivables.analytics_keys import (
+    key_size,
+    keyed,
+    named,
+    require_no_nulls,
+    sums_by_key,
+)
+from arshield.receivables.frames import DISPUTES, ENTRIES, INVOICE_KEY, INVOICES, Keyed
 
 OUTSTANDING: Final = "outstanding"
 DISPUTED: Final = "disputed"
-_SHOWN: Final = 5  # offending keys named in an error message
 
 
 def checked(frame: pl.DataFrame, schema: pl.Schema, name: str) -> pl.LazyFrame:
@@ -41,56 +48,30 @@ def checked(frame: pl.DataFrame, schema: pl.Schema, name: str) -> pl.LazyFrame:
     return frame.lazy().select(schema.names())
 
 
-def require_no_nulls(frame: pl.DataFrame, columns: Iterable[str], name: str) -> None:
-    """Raise if any of ``columns`` holds a null (counted from metadata, no scan)."""
-    nulls = [c for c in columns if frame[c].null_count()]
-    if nulls:
-        raise ValidationFailed(f"{name}: null values in required column(s) {', '.join(nulls)}")
-
-
-def named(values: Sequence[object]) -> str:
-    """A short list of offending keys for an error message."""
-    shown = ", ".join(str(v) for v in values[:_SHOWN])
-    more = len(values) - _SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
 def check_currencies(currencies: Iterable[str]) -> dict[str, int]:
     """ISO 4217 exponent of each distinct currency; raise naming an unknown one."""
     return {code: currency_exponent(code) for code in sorted(set(currencies))}
 
 
-def _invoice_inputs(invoices: pl.DataFrame, entries: pl.DataFrame) -> None:
+def invoice_inputs(invoices: pl.DataFrame, entries: pl.DataFrame) -> None:
+    """Raise unless invoices and entries have the frames' columns and types, without nulls."""
     checked(invoices, INVOICES, "invoices")
     checked(entries, ENTRIES, "entries")
     require_no_nulls(invoices, INVOICES.names(), "invoices")
     require_no_nulls(entries, ENTRIES.names(), "entries")
 
 
-def reductions(entries: pl.DataFrame, *, as_of: dt.date) -> pl.LazyFrame:
-    """Per invoice, the sum of ledger entries dated on or before ``as_of`` (``reduced``)."""
-    return (
-        checked(entries, ENTRIES, "entries")
-        .filter(pl.col("date") <= as_of)
-        .group_by("invoice_id")
-        .agg(pl.col("amount").sum().alias("reduced"))
-    )
+def dispute_inputs(disputes: pl.DataFrame) -> None:
+    """Raise unless disputes have the frames' columns and types, and the required values."""
+    checked(disputes, DISPUTES, "disputes")
+    require_no_nulls(disputes, ("invoice_id", "amount", "opened_on"), "disputes")
 
 
-def disputed_on(disputes: pl.DataFrame, *, as_of: dt.date) -> pl.LazyFrame:
-    """Per invoice, the sum of dispute amounts open on ``as_of`` (``dispute_amount``).
-
-    A dispute is open on D when ``opened_on <= D`` and it is unresolved or resolved after D.
-    """
-    frame = checked(disputes, DISPUTES, "disputes")
-    return (
-        frame.filter(
-            (pl.col("opened_on") <= as_of)
-            & (pl.col("resolved_on").is_null() | (pl.col("resolved_on") > as_of))
-        )
-        .group_by("invoice_id")
-        .agg(pl.col("amount").sum().alias("dispute_amount"))
-    )
+def issued_on(invoices: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """The invoices issued on or before ``as_of``."""
+    if invoices.height and invoices["issue_date"].max() > as_of:  # type: ignore[operator]
+        return invoices.filter(pl.col("issue_date") <= as_of)
+    return invoices
 
 
 def raise_negative(frame: pl.DataFrame, *, as_of: dt.date) -> None:
@@ -101,27 +82,52 @@ def raise_negative(frame: pl.DataFrame, *, as_of: dt.date) -> None:
     )
 
 
+def invoice_state(frames: Keyed, *, as_of: dt.date) -> tuple[pl.DataFrame, np.ndarray]:
+    """The keyed invoices issued on or before ``as_of`` and, per row, their outstanding amount
+    on that day (amount minus the entries dated on or before it). Raises ValidationFailed,
+    naming the invoice references, if any is negative."""
+    issued = issued_on(frames.invoices, as_of)
+    entries = frames.entries
+    if entries.height and entries["date"].max() > as_of:  # type: ignore[operator]
+        entries = entries.filter(pl.col("date") <= as_of)
+    reduced = sums_by_key(entries[INVOICE_KEY], entries["amount"], key_size(issued))
+    left = issued["amount"].to_numpy() - reduced[issued[INVOICE_KEY].to_numpy()]
+    negative = left < 0
+    if negative.any():
+        raise_negative(issued.filter(pl.Series(negative)), as_of=as_of)
+    return issued, left
+
+
+def disputed_amounts(
+    frames: Keyed, issued: pl.DataFrame, left: np.ndarray, *, as_of: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``issued`` with disputes open on ``as_of`` and, for each, the disputed
+    amount capped at its outstanding amount ``left`` (never below 0).
+
+    A dispute is open on D when ``opened_on <= D`` and it is unresolved or resolved after D.
+    """
+    open_ = frames.disputes.filter(
+        (pl.col("opened_on") <= as_of)
+        & (pl.col("resolved_on").is_null() | (pl.col("resolved_on") > as_of))
+    )
+    claimed = sums_by_key(open_[INVOICE_KEY], open_["amount"], key_size(issued))
+    on_row = claimed[issued[INVOICE_KEY].to_numpy()]
+    rows = np.flatnonzero(on_row)
+    capped: np.ndarray = np.minimum(on_row[rows], left[rows])
+    return rows, capped.clip(min=0)
+
+
 def outstanding(invoices: pl.DataFrame, entries: pl.DataFrame, *, as_of: dt.date) -> pl.DataFrame:
     """Invoices issued on or before ``as_of`` with their ``outstanding`` amount on that day.
 
-    ``outstanding`` (Int64, minor units of the invoice's currency) is the invoice amount minus
-    the entries dated on or before ``as_of``. Raises ValidationFailed, naming the invoice
-    references, if any is negative.
+    Columns: those of ``frames.INVOICES`` and ``outstanding`` (Int64, minor units of the
+    invoice's currency): the invoice amount minus the entries dated on or before ``as_of``.
+    Raises ValidationFailed, naming the invoice references, if any is negative.
     """
     check_as_of(as_of)
-    _invoice_inputs(invoices, entries)
-    frame = (
-        invoices.lazy()
-        .filter(pl.col("issue_date") <= as_of)
-        .join(reductions(entries, as_of=as_of), on="invoice_id", how="left", maintain_order="left")
-        .with_columns((pl.col("amount") - pl.col("reduced").fill_null(0)).alias(OUTSTANDING))
-        .drop("reduced")
-        .collect()
-    )
-    negative = frame.filter(pl.col(OUTSTANDING) < 0)
-    if negative.height:
-        raise_negative(negative, as_of=as_of)
-    return frame
+    invoice_inputs(invoices, entries)
+    issued, left = invoice_state(keyed(invoices, entries), as_of=as_of)
+    return issued.select(INVOICES.names()).with_columns(pl.Series(OUTSTANDING, left))
 
 
 def open_items(
@@ -135,43 +141,20 @@ def open_items(
 
     Columns: invoice_id, invoice_ref, company_id, due_date, currency, ``outstanding`` and
     ``disputed`` (open disputes on the invoice, capped at its outstanding amount, never below 0).
-    Entries and disputes are aggregated per invoice and joined once.
     """
     check_as_of(as_of)
-    _invoice_inputs(invoices, entries)
-    checked(disputes, DISPUTES, "disputes")
-    require_no_nulls(disputes, ("invoice_id", "amount", "opened_on"), "disputes")
-    adjustments = pl.concat(
-        [
-            reductions(entries, as_of=as_of).with_columns(
-                pl.lit(0, dtype=pl.Int64).alias("dispute_amount")
-            ),
-            disputed_on(disputes, as_of=as_of)
-            .with_columns(pl.lit(0, dtype=pl.Int64).alias("reduced"))
-            .select("invoice_id", "reduced", "dispute_amount"),
-        ]
-    )
-    adjustments = adjustments.group_by("invoice_id").agg(
-        pl.col("reduced").sum(), pl.col("dispute_amount").sum()
-    )
-    frame = (
-        invoices.lazy()
-        .filter(pl.col("issue_date") <= as_of)
-        .select("invoice_id", "invoice_ref", "company_id", "due_date", "currency", "amount")
-        .join(adjustments, on="invoice_id", how="left")
-        .with_columns((pl.col("amount") - pl.col("reduced").fill_null(0)).alias(OUTSTANDING))
-    )
-    negative = frame.filter(pl.col(OUTSTANDING) < 0).select("invoice_ref").collect()
-    if negative.height:
-        raise_negative(negative, as_of=as_of)
+    invoice_inputs(invoices, entries)
+    dispute_inputs(disputes)
+    frames = keyed(invoices, entries, disputes)
+    issued, left = invoice_state(frames, as_of=as_of)
+    rows, capped = disputed_amounts(frames, issued, left, as_of=as_of)
+    disputed = np.zeros(issued.height, dtype=np.int64)
+    disputed[rows] = capped
     return (
-        frame.filter(pl.col(OUTSTANDING) != 0)
-        .with_columns(
-            pl.min_horizontal(pl.col("dispute_amount").fill_null(0), pl.col(OUTSTANDING))
-            .clip(lower_bound=0)
-            .alias(DISPUTED)
-        )
-        .drop("amount", "reduced", "dispute_amount")
+        issued.select("invoice_id", "invoice_ref", "company_id", "due_date", "currency")
+        .with_columns(pl.Series(OUTSTANDING, left), pl.Series(DISPUTED, disputed))
+        .filter(pl.col(OUTSTANDING) != 0)
+        .lazy()
     )
 
 

@@ -1,19 +1,12 @@
 """Open receivables rolled up per (buyer, currency, bucket of days past due).
 
-This is the hot path of aging and concentration over millions of invoices. Text ids are
-hashed once to 64-bit integers and the sums run as exact Int64 scatter-adds into a dense
-(buyer, currency, bucket) array; no float is involved. Safeguards on the hashes:
-
-- entries and disputes are grouped by one hash of the invoice id, and a second, independent
-  hash must agree within each group;
-- the invoices that have entries or disputes are matched to them by hash and then compared
-  as text, so a collision cannot move an amount to another invoice;
-- buyers are matched by hash after checking that no two buyers share one. (An invoice naming
-  a company missing from the buyers frame is refused; only if that unknown id also had the
-  64-bit hash of a known buyer would it be counted under that buyer instead.)
-
-When a check fails, or the dense array would be too large, the same figures come from plain
-Polars joins and group-bys (:func:`rollup_reference`), which the tests compare with.
+This is the hot path of aging and concentration over millions of invoices. It reads the
+frames' integer keys (:mod:`arshield.receivables.analytics_keys`): entries and disputes are
+summed per invoice key, buyers are located by company key, currencies become small codes, and
+the sums run as exact Int64 scatter-adds into a dense (buyer, currency, bucket) array; no text
+is hashed and no float is involved. When that array would be too large, the same figures come
+from plain Polars group-bys over the open items (:func:`rollup_reference`), which the tests
+compare with.
 """
 
 from __future__ import annotations
@@ -26,21 +19,28 @@ import polars as pl
 
 from arshield.kit.errors import ValidationFailed
 from arshield.kit.time import check_as_of
+from arshield.receivables.analytics_keys import (
+    company_key_size,
+    currency_codes,
+    keyed,
+    named,
+    require_no_nulls,
+)
 from arshield.receivables.analytics_ledger import (
     DISPUTED,
     OUTSTANDING,
     checked,
-    named,
+    dispute_inputs,
+    disputed_amounts,
+    invoice_inputs,
+    invoice_state,
     open_items,
-    raise_negative,
-    require_no_nulls,
 )
-from arshield.receivables.frames import BUYERS, DISPUTES, ENTRIES, INVOICES
+from arshield.receivables.frames import BUYERS, COMPANY_KEY, Keyed
 
-_SEED: Final = 0x5EED
-_CHECK_SEED: Final = 0xC0FFEE
 _MAX_CELLS: Final = 40_000_000  # dense (buyer, currency, bucket) array: 320 MB of Int64
 EPOCH: Final = dt.date(1970, 1, 1)
+_MAX_TABLE_DAYS: Final = 1_000_000
 
 
 def bucket_expr(bounds: tuple[int, ...], as_of: dt.date) -> pl.Expr:
@@ -93,7 +93,7 @@ def rollup_reference(
     as_of: dt.date,
     bounds: tuple[int, ...],
 ) -> pl.DataFrame:
-    """:func:`rollup` computed with plain Polars joins and group-bys."""
+    """:func:`rollup` computed with plain Polars group-bys over the open items."""
     buyers = _check_buyers(buyers)
     long = (
         open_items(invoices, entries, disputes, as_of=as_of)
@@ -123,163 +123,67 @@ def rollup(
     invoice naming an unknown buyer.
     """
     check_as_of(as_of)
-    for frame, schema, name in (
-        (invoices, INVOICES, "invoices"),
-        (entries, ENTRIES, "entries"),
-        (disputes, DISPUTES, "disputes"),
-    ):
-        checked(frame, schema, name)
-    require_no_nulls(invoices, INVOICES.names(), "invoices")
-    require_no_nulls(entries, ENTRIES.names(), "entries")
-    require_no_nulls(disputes, ("invoice_id", "amount", "opened_on"), "disputes")
-    buyers = _check_buyers(buyers)
-    fast = _rollup_dense(invoices, entries, disputes, buyers, as_of=as_of, bounds=bounds)
+    invoice_inputs(invoices, entries)
+    dispute_inputs(disputes)
+    _check_buyers(buyers)
+    frames = keyed(invoices, entries, disputes, buyers)
+    fast = _rollup_dense(frames, as_of=as_of, bounds=bounds)
     if fast is not None:
         return fast
     return rollup_reference(invoices, entries, disputes, buyers, as_of=as_of, bounds=bounds)
 
 
-def _adjustments(
-    entries: pl.DataFrame, disputes: pl.DataFrame, as_of: dt.date
-) -> pl.DataFrame | None:
-    """Per invoice hash ``h`` with entries or open disputes: ``invoice_id``, ``reduced`` and
-    ``dispute_amount``; None if two different invoice ids share a hash."""
-    zero = pl.lit(0, dtype=pl.Int64)
-    on_day = checked(disputes, DISPUTES, "disputes").filter(
-        (pl.col("opened_on") <= as_of)
-        & (pl.col("resolved_on").is_null() | (pl.col("resolved_on") > as_of))
-    )
-    parts = pl.concat(
-        [
-            checked(entries, ENTRIES, "entries")
-            .filter(pl.col("date") <= as_of)
-            .select("invoice_id", pl.col("amount").alias("reduced"), zero.alias("dispute_amount")),
-            on_day.select(
-                "invoice_id", zero.alias("reduced"), pl.col("amount").alias("dispute_amount")
-            ),
-        ]
-    )
-    # Grouped by one 64-bit hash of the id; a second, independent hash must agree within each
-    # group, so two ids could only merge if both hashes collided at once.
-    grouped = (
-        parts.group_by(pl.col("invoice_id").hash(_SEED).alias("h"))
-        .agg(
-            pl.col("invoice_id").first(),
-            pl.col("invoice_id").hash(_CHECK_SEED).min().alias("check_min"),
-            pl.col("invoice_id").hash(_CHECK_SEED).max().alias("check_max"),
-            pl.col("reduced").sum(),
-            pl.col("dispute_amount").sum(),
-        )
-        .collect()
-    )
-    if not (grouped["check_min"] == grouped["check_max"]).all():
-        return None
-    return grouped.drop("check_min", "check_max")
+def _buckets(due_date: pl.Series, as_of: dt.date, bounds: tuple[int, ...]) -> np.ndarray:
+    """Bucket index of each due date (see :func:`bucket_expr`), read from a table of the
+    bucket of every day count from 0 to just past the last bound."""
+    if not bounds:
+        return np.zeros(due_date.len(), dtype=np.int32)
+    days = (as_of - EPOCH).days - due_date.cast(pl.Int32).to_numpy().astype(np.int64)
+    edges = np.asarray(bounds, dtype=np.int64)
+    if bounds[-1] > _MAX_TABLE_DAYS:
+        return np.searchsorted(edges, days, side="left").astype(np.int32)
+    lowest = min(bounds[0], 0)
+    table = np.searchsorted(edges, np.arange(lowest, bounds[-1] + 2), side="left")
+    buckets: np.ndarray = table.astype(np.int32)[np.clip(days, lowest, bounds[-1] + 1) - lowest]
+    return buckets
 
 
-def _dense_codes(values: pl.Series) -> tuple[np.ndarray, list[str]] | None:
-    """Dense codes (sorted order) of a text column with few distinct values, via its hash;
-    None on a hash collision."""
-    hashes = values.hash(_SEED)
-    firsts = hashes.arg_unique()
-    distinct = values.gather(firsts)
-    order = distinct.arg_sort()
-    distinct, keys = distinct.gather(order), hashes.gather(firsts).gather(order)
-    by_hash = keys.arg_sort()
-    codes = by_hash.to_numpy()[
-        np.searchsorted(keys.to_numpy()[by_hash.to_numpy()], hashes.to_numpy())
-    ]
-    if not (values == distinct.gather(codes)).all():
-        return None
-    return codes.astype(np.int64), distinct.to_list()
-
-
-def _rollup_dense(
-    invoices: pl.DataFrame,
-    entries: pl.DataFrame,
-    disputes: pl.DataFrame,
-    buyers: pl.DataFrame,
-    *,
-    as_of: dt.date,
-    bounds: tuple[int, ...],
-) -> pl.DataFrame | None:
+def _rollup_dense(frames: Keyed, *, as_of: dt.date, bounds: tuple[int, ...]) -> pl.DataFrame | None:
+    buyers = frames.buyers
     n_buckets = len(bounds) + 1
-    issued = invoices
-    if invoices.height and invoices["issue_date"].max() > as_of:  # type: ignore[operator]
-        issued = invoices.filter(pl.col("issue_date") <= as_of)
-    adjustments = _adjustments(entries, disputes, as_of)
-    currency_codes = _dense_codes(issued["currency"])
-    buyer_hash = buyers.select(
-        pl.col("company_id").hash(_SEED).alias("ch"),
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("buyer"),
-    )
-    if (
-        adjustments is None
-        or currency_codes is None
-        or buyer_hash["ch"].n_unique() != buyers.height
-    ):
+    issued, left = invoice_state(frames, as_of=as_of)
+    codes, currencies = currency_codes(issued)
+    n_currencies = max(len(currencies), 1)
+    pairs = buyers.height * n_currencies
+    if pairs * n_buckets > _MAX_CELLS:
         return None
-    codes, currencies = currency_codes
-    per_buyer = max(len(currencies), 1) * n_buckets
-    cells = buyers.height * per_buyer
-    if cells > _MAX_CELLS:
-        return None
-    epoch_day = (as_of - EPOCH).days
-    base = issued.select(
-        pl.col("invoice_id").hash(_SEED).alias("h"),
-        pl.col("company_id").hash(_SEED).alias("ch"),
-        (pl.lit(epoch_day, dtype=pl.Int32) - pl.col("due_date").cast(pl.Int32)).alias("days"),
-        "amount",
-    )
-    bucket = np.searchsorted(np.asarray(bounds, dtype=np.int32), base["days"].to_numpy())
-    base = base.with_columns(pl.Series("partial", codes * n_buckets + bucket))
-    adjusted_mask = base["h"].is_in(adjustments["h"].implode())
+    claimed, disputed = disputed_amounts(frames, issued, left, as_of=as_of)
 
-    located = base.select("ch", "partial", "amount").join(buyer_hash, on="ch", how="left")
-    if located["buyer"].null_count():
-        unknown = located.filter(pl.col("buyer").is_null())["ch"].unique()
-        _unknown_buyers(issued.filter(base["ch"].is_in(unknown.implode()))["company_id"])
-    cell_all = (located["buyer"] * per_buyer + located["partial"]).to_numpy()
+    # Cell indices fit in 32 bits (at most _MAX_CELLS cells), which halves the memory traffic.
+    buyer_of_key = np.full(company_key_size(issued, buyers), -1, dtype=np.int32)
+    buyer_of_key[buyers[COMPANY_KEY].to_numpy()] = np.arange(buyers.height, dtype=np.int32)
+    buyer = buyer_of_key[issued[COMPANY_KEY].to_numpy()]
+    unknown = buyer < 0
+    if unknown.any():
+        _unknown_buyers(issued.filter(pl.Series(unknown))["company_id"])
+    pair = buyer * np.int32(n_currencies) + codes.astype(np.int32)
 
-    adjusted = (
-        issued.filter(adjusted_mask)
-        .select("invoice_id", "amount")
-        .with_columns(base.filter(adjusted_mask).select("h", "ch", "partial"))
-        .join(adjustments, on="h", how="inner", suffix="_adj")
-        .join(buyer_hash, on="ch", how="inner")
-    )
-    if not (adjusted["invoice_id"] == adjusted["invoice_id_adj"]).all():
-        return None  # two invoice ids share a 64-bit hash: take the plain path
-    adjusted = adjusted.with_columns(
-        (pl.col("amount") - pl.col("reduced")).alias(OUTSTANDING),
-        (pl.col("buyer") * per_buyer + pl.col("partial")).alias("cell"),
-    )
-    negative = adjusted.filter(pl.col(OUTSTANDING) < 0)["invoice_id"]
-    if negative.len():
-        raise_negative(issued.filter(pl.col("invoice_id").is_in(negative.implode())), as_of=as_of)
-    adjusted = adjusted.with_columns(
-        pl.min_horizontal("dispute_amount", OUTSTANDING).clip(lower_bound=0).alias(DISPUTED)
-    )
+    # Outstanding amounts are never negative here, so a (buyer, currency) pair has an open
+    # invoice exactly when its total is positive.
+    totals = np.zeros(pairs * n_buckets, dtype=np.int64)
+    cell = pair * np.int32(n_buckets) + _buckets(issued["due_date"], as_of, bounds)
+    np.add.at(totals, cell, left)
+    by_pair = totals.reshape(pairs, n_buckets)
+    disputed_sum = np.zeros(pairs, dtype=np.int64)
+    np.add.at(disputed_sum, pair[claimed], disputed)
 
-    cell_adj = adjusted["cell"].to_numpy()
-    totals = np.zeros(cells, dtype=np.int64)
-    np.add.at(totals, cell_all, located["amount"].to_numpy())
-    np.add.at(totals, cell_adj, -adjusted["reduced"].to_numpy())
-    disputed = np.zeros(cells, dtype=np.int64)
-    np.add.at(disputed, cell_adj, adjusted[DISPUTED].to_numpy())
-    counts = np.bincount(cell_all, minlength=cells)
-    settled = adjusted.filter(pl.col(OUTSTANDING) == 0)["cell"].to_numpy()
-    counts -= np.bincount(settled, minlength=cells)
-
-    shape = (buyers.height * max(len(currencies), 1), n_buckets)
-    keep = np.flatnonzero(counts.reshape(shape).sum(axis=1) > 0)
-    by_bucket = totals.reshape(shape)[keep]
+    keep = np.flatnonzero(by_pair.sum(axis=1) > 0)
     frame = pl.DataFrame(
         {
-            "buyer": keep // max(len(currencies), 1),
-            "currency": pl.Series(currencies, dtype=pl.Utf8).gather(keep % max(len(currencies), 1)),
-            **{f"b{i}": by_bucket[:, i] for i in range(n_buckets)},
-            DISPUTED: disputed.reshape(shape)[keep].sum(axis=1),
+            "buyer": keep // n_currencies,
+            "currency": pl.Series(currencies, dtype=pl.Utf8).gather(keep % n_currencies),
+            **{f"b{i}": by_pair[keep, i] for i in range(n_buckets)},
+            DISPUTED: disputed_sum[keep],
         },
         schema_overrides={"currency": pl.Utf8},
     )

@@ -350,7 +350,8 @@ INV, E, D, P, C = (
 
 @dataclass(frozen=True, slots=True)
 class LedgerFrames:
-    """One seller's ledger as columnar frames (``receivables.frames`` schemas)."""
+    """One seller's ledger as columnar frames (``receivables.frames`` schemas), invoices,
+    entries, disputes and buyers carrying their integer keys (``frames.with_keys``)."""
 
     invoices: pl.DataFrame
     entries: pl.DataFrame
@@ -370,7 +371,8 @@ def load_frames(
     """Read a ledger (or one buyer's part of it) known on ``as_of`` into frames.
 
     Invoices carry the due date in force on ``as_of``: an active payment plan's date where one
-    applies. Buyers carry the latest stored grade dated on or before ``as_of``.
+    applies. Buyers carry the latest stored grade dated on or before ``as_of``. The frames are
+    keyed once here, so that every report over them matches rows by integer keys.
     """
     mine = [INV.c.org_id == org_id, INV.c.issue_date <= as_of]
     if company_id is not None:
@@ -413,11 +415,12 @@ def load_frames(
     )
     invoices = _plan_due_dates(session, org_id, invoices, as_of=as_of)
     buyers = _buyers(session, invoices["company_id"].unique().to_list(), as_of, grade_version)
+    keyed = frames.with_keys(invoices.select(list(frames.INVOICES)), entries, disputes, buyers)
     return LedgerFrames(
-        invoices=invoices.select(list(frames.INVOICES)),
-        entries=entries,
-        disputes=disputes,
-        buyers=buyers,
+        invoices=keyed.invoices,
+        entries=keyed.entries,
+        disputes=keyed.disputes,
+        buyers=keyed.buyers,
         payments=payments,
     )
 

@@ -294,6 +294,17 @@ def test_plain_path_gives_the_same_report(monkeypatch: pytest.MonkeyPatch) -> No
     assert run().equals(fast)
 
 
+def test_bucket_table_and_search_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    wide = AgingBuckets.parse("1,29,30,31,400")
+    table = run(buckets=wide)
+    monkeypatch.setattr("arshield.receivables.analytics_rollup._MAX_TABLE_DAYS", 0)
+    assert run(buckets=wide).equals(table)
+    # I2 (1 day) in 1-1, I3 (30 days) in 30-30, I4 (31) in 31-31, I8 (90) in 32-400.
+    x = table.filter(pl.col("company_ref") == "X-001").row(0, named=True)
+    assert (x["1-1"], x["2-29"], x["30-30"], x["31-31"]) == (30000, 0, 40000, 15000)
+    assert table.filter(pl.col("company_ref") == "Z-003")["32-400"].to_list() == [7]
+
+
 def test_concentration_rollup_without_buckets_matches_plain_path() -> None:
     fast = rollup(INVOICES_, ENTRIES_, DISPUTES_, BUYERS, as_of=AS_OF, bounds=())
     plain = rollup_reference(INVOICES_, ENTRIES_, DISPUTES_, BUYERS, as_of=AS_OF, bounds=())
