@@ -102,10 +102,13 @@ def grade_runs(url: str, runs: int) -> list[dict[str, float]]:
         )
         if measured.returncode != 0:
             raise SystemExit(measured.output)
+        steps = next(
+            (line for line in measured.output.splitlines() if line.startswith("time:")), ""
+        )
         results.append(
             {"seconds": round(measured.seconds, 2), "peak_mib": round(measured.peak_mib)}
         )
-        print(f"grade run: {measured.seconds:.2f} s, peak {measured.peak_mib:,.0f} MiB")
+        print(f"grade run: {measured.seconds:.2f} s, peak {measured.peak_mib:,.0f} MiB; {steps}")
     return results
 
 

@@ -7,11 +7,14 @@ so the model sees one shape of data whether it grades one buyer or millions.
 The bulk read runs in child processes, one per core: ADBC links its own copy of SQLite, and two
 copies of SQLite in one process must never open the same database file (their POSIX locks would
 interfere); processes also read in parallel where threads of one process do not. The children
-write Arrow IPC files that the parent reads back.
+write Arrow IPC files that the parent reads back. A full grading run goes one step further
+(:class:`BulkGrading`): each child reads *and grades* whole ranges of company ids, so the model
+runs on every core too, and the parent only stores the graded parts as they arrive.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -19,16 +22,20 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self
 
 import polars as pl
-from sqlalchemy import Uuid, bindparam, text
-from sqlalchemy.orm import Session
 
-from arshield.kit.db import sqlalchemy_url_to_adbc
+from arshield.risk.expert import DEFAULT_SPEC, ExpertSpec, build_features, grade_frame
+
+# SQLAlchemy (and arshield.kit.db, which needs it) is imported where it is used, not here: the
+# bulk child imports this module to grade, and starts faster without it.
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 COMPANY_SCHEMA: Final = {
     "company_id": pl.Utf8,
@@ -109,6 +116,9 @@ def aggregate_payments(
     )
 
 
+SCANNED_IN_RANGES: Final = frozenset({"companies", "statements", "events"})
+
+
 def queries(
     *,
     dialect: str,
@@ -121,29 +131,34 @@ def queries(
 
     ``filtered`` adds ``IN :ids`` on the company id; ``id_range`` keeps stored ids in
     ``[low, high)`` (SQLite stores them as hex text), so big reads can be split across cores.
+    On SQLite a range of ids is read from the tables in ``SCANNED_IN_RANGES`` by a scan of the
+    table (``+column`` keeps the index out of it): reading rows in storage order and skipping
+    those outside the range costs less than looking up each row of the range from the index.
+    The payment totals keep the index: it hands the rows over grouped by company, with no sort.
     """
     as_text = "CAST({} AS TEXT)" if dialect == "postgresql" else "{}"
     big = "CAST({} AS BIGINT)" if dialect == "postgresql" else "{}"
     day = f"'{as_of.isoformat()}'"
     first = f"'{window_start(as_of, payment_months).isoformat()}'"
 
-    def where(column: str) -> str:
+    def where(column: str, table: str) -> str:
         clause = f" AND {column} IN :ids" if filtered else ""
+        ranged = f"+{column}" if dialect == "sqlite" and table in SCANNED_IN_RANGES else column
         if id_range is not None and id_range[0] is not None:
-            clause += f" AND {column} >= '{id_range[0]}'"
+            clause += f" AND {ranged} >= '{id_range[0]}'"
         if id_range is not None and id_range[1] is not None:
-            clause += f" AND {column} < '{id_range[1]}'"
+            clause += f" AND {ranged} < '{id_range[1]}'"
         return clause
 
     return {
         "companies": (
             f"SELECT {as_text.format('id')} AS company_id, ref AS company_ref, country, sector,"
-            f" founded, employees, status FROM companies WHERE 1 = 1{where('id')}"
+            f" founded, employees, status FROM companies WHERE 1 = 1{where('id', 'companies')}"
         ),
         "statements": (
             f"SELECT {as_text.format('company_id')} AS company_id, fiscal_year_end,"
             f" {', '.join(STATEMENT_COLUMNS)} FROM financial_statements"
-            f" WHERE fiscal_year_end <= {day}{where('company_id')}"
+            f" WHERE fiscal_year_end <= {day}{where('company_id', 'statements')}"
         ),
         "payments": (
             f"SELECT {as_text.format('company_id')} AS company_id, COUNT(*) AS payment_months,"
@@ -151,11 +166,11 @@ def queries(
             f" {big.format('SUM(amount_overdue)')} AS amount_overdue,"
             f" {big.format('SUM(days_beyond_terms)')} AS days_sum"
             f" FROM payment_experiences WHERE month >= {first} AND month <= {day}"
-            f"{where('company_id')} GROUP BY company_id"
+            f"{where('company_id', 'payments')} GROUP BY company_id"
         ),
         "events": (
             f"SELECT {as_text.format('company_id')} AS company_id, date, type, severity"
-            f" FROM company_events WHERE date <= {day}{where('company_id')}"
+            f" FROM company_events WHERE date <= {day}{where('company_id', 'events')}"
         ),
     }
 
@@ -175,6 +190,46 @@ def conform(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
 
 
 BULK_WORKERS: Final = 2
+# A full run grades the registry in this many ranges of company ids, dealt to the workers in
+# turn, so the parent stores the first parts while the workers still grade the last ones.
+GRADE_PARTS: Final = 4
+# The engine's output columns a grading run stores (and a test compares across code paths).
+GRADED_COLUMNS: Final = (
+    "company_id",
+    "company_ref",
+    "score",
+    "grade",
+    "pd",
+    "model_pd",
+    "confidence",
+    "cap_grade",
+    "statement_date",
+    "statement_years",
+    "payment_months",
+    "reasons",
+)
+
+
+def _start_child(spec: dict[str, Any], *, stdout: int | None = None) -> subprocess.Popen[bytes]:
+    """A bulk child process, given its job on standard input."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "arshield.risk.bulk_child"], stdin=subprocess.PIPE, stdout=stdout
+    )
+    assert child.stdin is not None
+    child.stdin.write(json.dumps(spec).encode())
+    child.stdin.close()
+    return child
+
+
+def _stop(children: Sequence[subprocess.Popen[bytes]]) -> None:
+    """End children that are still running (after a failure elsewhere) and reap them all."""
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+    for child in children:
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
 
 
 def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.DataFrame]:
@@ -183,26 +238,24 @@ def read_frames(*, database_url: str, sqls: dict[str, str]) -> dict[str, pl.Data
     Queries are dealt to ``BULK_WORKERS`` child processes in the order given (largest first
     gives the best balance), which write Arrow IPC files this process then reads.
     """
+    from arshield.kit.db import sqlalchemy_url_to_adbc
+
     driver, uri = sqlalchemy_url_to_adbc(database_url)
     names = list(sqls)
     groups = [names[i::BULK_WORKERS] for i in range(BULK_WORKERS)]
     frames: dict[str, pl.DataFrame] = {}
     with tempfile.TemporaryDirectory(prefix="arshield-read-") as tmp:
-        children = []
-        for group in (g for g in groups if g):
-            spec = json.dumps(
+        children = [
+            _start_child(
                 {"driver": driver, "uri": uri, "queries": {n: sqls[n] for n in group}, "out": tmp}
             )
-            child = subprocess.Popen(
-                [sys.executable, "-m", "arshield.risk.bulk_child"],
-                stdin=subprocess.PIPE,
-                text=True,
-            )
-            assert child.stdin is not None
-            child.stdin.write(spec)
-            child.stdin.close()
-            children.append(child)
-        failed = [c.args for c in children if c.wait() != 0]
+            for group in groups
+            if group
+        ]
+        try:
+            failed = [c.args for c in children if c.wait() != 0]
+        finally:
+            _stop(children)
         if failed:
             raise RuntimeError(f"bulk reader failed: {failed}")
         for name in names:
@@ -225,6 +278,8 @@ def id_ranges(parts: int, *, dialect: str) -> list[tuple[str | None, str | None]
 
 def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) -> GradingInputs:
     """Read every company's inputs known on ``as_of`` in a few columnar queries."""
+    from arshield.kit.db import sqlalchemy_url_to_adbc
+
     driver, _uri = sqlalchemy_url_to_adbc(database_url)
     whole = queries(dialect=driver, as_of=as_of, payment_months=payment_months, filtered=False)
     # Largest reads first, split by id range, so the workers share them and finish together.
@@ -248,10 +303,155 @@ def load_bulk(*, database_url: str, as_of: dt.date, payment_months: int = 12) ->
     return GradingInputs(**{name: pl.concat(parts) for name, parts in frames.items()})
 
 
+def spec_to_json(spec: ExpertSpec) -> dict[str, Any]:
+    """The model's coefficients as JSON values; mappings as key-value pairs (keys keep types)."""
+    return {
+        field.name: list(value.items()) if isinstance(value, dict) else value
+        for field in dataclasses.fields(spec)
+        for value in [getattr(spec, field.name)]
+    }
+
+
+def spec_from_json(data: dict[str, Any]) -> ExpertSpec:
+    """The inverse of :func:`spec_to_json`."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(ExpertSpec):
+        value, kind = data[field.name], getattr(DEFAULT_SPEC, field.name)
+        if isinstance(kind, dict):
+            value = dict(value)
+        elif isinstance(kind, tuple):
+            value = tuple(value)
+        values[field.name] = value
+    return ExpertSpec(**values)
+
+
+def grade_raw(
+    raw: dict[str, pl.DataFrame],
+    *,
+    as_of: dt.date,
+    spec: ExpertSpec,
+    country_short_term: dict[str, int],
+    sector_risk: dict[str, str],
+) -> pl.DataFrame:
+    """Grade input frames as the queries return them: ``GRADED_COLUMNS``, one row per company."""
+    frames = {name: conform(frame, SCHEMAS[name]) for name, frame in raw.items()}
+    features = build_features(
+        **frames,
+        country_short_term=country_short_term,
+        sector_risk=sector_risk,
+        as_of=as_of,
+        spec=spec,
+    )
+    return grade_frame(features, as_of=as_of, spec=spec).select(GRADED_COLUMNS)
+
+
+class BulkGrading:
+    """Grade the whole registry in child processes, in parts by range of company id.
+
+    Each of ``BULK_WORKERS`` children reads and grades its parts (every input frame of a range
+    of company ids, so a part is graded exactly as the whole would be) and hands each graded part
+    over as soon as it is done. Starting it returns at once; :meth:`parts` yields the graded
+    parts in company-id order. Use it as a context manager: leaving it early (an error while the
+    caller stores a part) ends the children.
+    """
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        as_of: dt.date,
+        spec: ExpertSpec,
+        country_short_term: dict[str, int],
+        sector_risk: dict[str, str],
+        parts: int = GRADE_PARTS,
+    ) -> None:
+        from arshield.kit.db import sqlalchemy_url_to_adbc
+
+        driver, uri = sqlalchemy_url_to_adbc(database_url)
+        self._tmp = tempfile.TemporaryDirectory(prefix="arshield-grade-")
+        self._out = Path(self._tmp.name)
+        self._names = [f"part{index}" for index in range(parts)]
+        self._seconds = {"read": 0.0, "grade": 0.0}
+        job = {
+            "as_of": as_of.isoformat(),
+            "spec": spec_to_json(spec),
+            "country_short_term": country_short_term,
+            "sector_risk": sector_risk,
+        }
+        sqls = {
+            name: queries(
+                dialect=driver,
+                as_of=as_of,
+                payment_months=spec.pay_window_months,
+                filtered=False,
+                id_range=id_range,
+            )
+            for name, id_range in zip(self._names, id_ranges(parts, dialect=driver), strict=True)
+        }
+        workers = min(BULK_WORKERS, parts)
+        self._children: list[subprocess.Popen[bytes]] = []
+        try:
+            for w in range(workers):
+                job_of_child = {
+                    "driver": driver,
+                    "uri": uri,
+                    "out": str(self._out),
+                    "parts": {name: sqls[name] for name in self._names[w::workers]},
+                    "grade": job,
+                }
+                self._children.append(_start_child(job_of_child, stdout=subprocess.PIPE))
+        except BaseException:
+            self.close()
+            raise
+
+    def parts(self) -> Iterator[pl.DataFrame]:
+        """The graded parts (``GRADED_COLUMNS``) in company-id order, each once it is ready."""
+        workers = len(self._children)
+        for index, name in enumerate(self._names):
+            child = self._children[index % workers]
+            assert child.stdout is not None
+            # Each child does its parts in order and names each one when its file is complete.
+            announced = child.stdout.readline().decode().split()
+            if announced[:1] != [name]:
+                code = child.wait()
+                raise RuntimeError(f"bulk grading failed in part {name} (exit code {code})")
+            self._seconds["read"] += float(announced[1])
+            self._seconds["grade"] += float(announced[2])
+            path = self._out / f"{name}.arrow"
+            part = pl.read_ipc(path, memory_map=False)
+            path.unlink()
+            yield part
+        failed = [c.args for c in self._children if c.wait() != 0]
+        if failed:
+            raise RuntimeError(f"bulk grading failed: {failed}")
+
+    def child_seconds(self) -> dict[str, float]:
+        """Seconds the children spent reading and grading the parts handed over so far."""
+        return dict(self._seconds)
+
+    def close(self) -> None:
+        """End any child still running and remove the parts' files."""
+        _stop(self._children)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 def load_for(
     session: Session, *, company_ids: Sequence[uuid.UUID], as_of: dt.date, payment_months: int = 12
 ) -> GradingInputs:
     """Read the inputs of a few companies known on ``as_of`` through the session."""
+    from sqlalchemy import Uuid, bindparam, text
+
     dialect = session.get_bind().dialect.name
     sqls = queries(dialect=dialect, as_of=as_of, payment_months=payment_months, filtered=True)
     ids = bindparam("ids", value=list(company_ids), expanding=True, type_=Uuid())

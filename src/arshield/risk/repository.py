@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import polars as pl
@@ -66,7 +68,31 @@ def count_stored(session: Session, *, as_of: dt.date, model_version: str) -> int
     return int(session.scalar(query) or 0)
 
 
-def replace_run(
+@contextmanager
+def bulk_writing(session: Session) -> Iterator[None]:
+    """Writing a whole run: on SQLite a large page cache for the session's connection meanwhile."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    raw: Any = session.connection().connection.driver_connection
+    raw.execute("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA cache_size = -2000")
+
+
+def delete_run(session: Session, *, as_of: dt.date, model_version: str) -> None:
+    """Delete the stored grades of one (as_of, model version) run, in the session's transaction."""
+    session.execute(
+        delete(GradeRecord).where(
+            GradeRecord.as_of == as_of, GradeRecord.model_version == model_version
+        )
+    )
+    session.flush()
+
+
+def insert_grades(
     session: Session,
     *,
     frame: pl.DataFrame,
@@ -74,17 +100,12 @@ def replace_run(
     model_version: str,
     created_at: dt.datetime,
 ) -> int:
-    """Replace the stored grades of one (as_of, model version) run with ``frame`` in bulk.
+    """Write ``frame`` as stored grades of one run in bulk, in the session's transaction.
 
     ``frame`` holds ``company_id`` as the database stores it (from the bulk reader) and the
-    engine's output columns named in ``GRADE_COLUMNS``.
+    engine's output columns named in ``GRADE_COLUMNS``. The run must hold none of its companies
+    yet (see :func:`delete_run`).
     """
-    session.execute(
-        delete(GradeRecord).where(
-            GradeRecord.as_of == as_of, GradeRecord.model_version == model_version
-        )
-    )
-    session.flush()
     dialect = session.get_bind().dialect.name
     stamp = created_at.astimezone(dt.UTC)
     out = frame.select(
@@ -117,9 +138,7 @@ def replace_run(
             for start in range(0, out.height, _CHUNK):
                 copy.write(out.slice(start, _CHUNK).write_csv(include_header=False))
     else:
-        # A large page cache for the bulk insert (this connection only, reset below). The run's
-        # constants go into the statement as literals: fewer values to bind per row.
-        raw.execute("PRAGMA cache_size = -262144")
+        # The run's constants go into the statement as literals: fewer values to bind per row.
         constants = {"as_of", "model_version", "created_at"}
         varying = [c for c in GRADE_COLUMNS if c not in constants]
         literals = {
@@ -134,8 +153,23 @@ def replace_run(
         for start in range(0, rows.height, _CHUNK):
             cursor.executemany(sql, rows.slice(start, _CHUNK).iter_rows())
         cursor.close()
-        raw.execute("PRAGMA cache_size = -2000")
     return out.height
+
+
+def replace_run(
+    session: Session,
+    *,
+    frame: pl.DataFrame,
+    as_of: dt.date,
+    model_version: str,
+    created_at: dt.datetime,
+) -> int:
+    """Replace the stored grades of one (as_of, model version) run with ``frame`` in bulk."""
+    with bulk_writing(session):
+        delete_run(session, as_of=as_of, model_version=model_version)
+        return insert_grades(
+            session, frame=frame, as_of=as_of, model_version=model_version, created_at=created_at
+        )
 
 
 def _sql_text(value: str) -> str:

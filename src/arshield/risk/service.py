@@ -20,7 +20,7 @@ from arshield.kit.time import check_as_of
 from arshield.risk import repository
 from arshield.risk.domain import Grade, Reason, RunSummary
 from arshield.risk.expert import DEFAULT_SPEC, ExpertSpec, build_features, grade_frame
-from arshield.risk.inputs import GradingInputs, load_bulk, load_for
+from arshield.risk.inputs import BulkGrading, GradingInputs, load_bulk, load_for
 from arshield.risk.models import GradeRecord
 from arshield.risk.reasons import parse_reasons
 from arshield.risk.tables import service as tables_service
@@ -78,38 +78,60 @@ def run_grading(
     spec: ExpertSpec = DEFAULT_SPEC,
     progress: Progress | None = None,
 ) -> RunSummary:
-    """Grade every buyer as of ``as_of`` and store the run (replacing an earlier identical run)."""
+    """Grade every buyer as of ``as_of`` and store the run (replacing an earlier identical run).
+
+    Child processes read and grade the registry in parts while this process deletes the earlier
+    run and then writes each graded part as it arrives, all in the session's transaction: the
+    caller's commit stores the whole run, a rollback (or a crash) leaves the earlier one.
+    Step times: ``delete`` and ``store`` are spent here; ``wait`` is time spent waiting for the
+    children; ``read`` and ``grade`` are the children's own, summed over parts.
+    """
     check_as_of(as_of)
     started = time.perf_counter()
-    timings: dict[str, float] = {}
-    clock = [started]
+    timings = dict.fromkeys(("delete", "wait", "store"), 0.0)
+    country, sector = _risk_tables(session, as_of=as_of)
+    by_grade: dict[int, int] = {}
+    count = 0
 
-    def step(label: str, done: int, finished: str | None = None) -> None:
+    def timed(label: str, since: float) -> float:
         now_ = time.perf_counter()
-        if finished is not None:
-            timings[finished] = round(now_ - clock[0], 3)
-        clock[0] = now_
-        if progress is not None:
-            progress(label, done, 3)
+        timings[label] += now_ - since
+        return now_
 
-    step("reading registry", 0)
-    url = _database_url(session)
-    inputs = load_bulk(database_url=url, as_of=as_of, payment_months=spec.pay_window_months)
-    step("grading", 1, "read")
-    graded = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
-    step("storing grades", 2, "grade")
-    count = repository.replace_run(
-        session, frame=graded, as_of=as_of, model_version=spec.version, created_at=now
-    )
-    step("done", 3, "store")
-    by_grade = {int(g): int(n) for g, n in graded.group_by("grade").len().sort("grade").iter_rows()}
+    if progress is not None:
+        progress("reading and grading", 0, 3)
+    with BulkGrading(
+        database_url=_database_url(session),
+        as_of=as_of,
+        spec=spec,
+        country_short_term=country,
+        sector_risk=sector,
+    ) as bulk:
+        clock = time.perf_counter()
+        with repository.bulk_writing(session):
+            # While the children read: they see committed data only, never this transaction.
+            repository.delete_run(session, as_of=as_of, model_version=spec.version)
+            clock = timed("delete", clock)
+            if progress is not None:
+                progress("storing grades", 1, 3)
+            for part in bulk.parts():
+                clock = timed("wait", clock)
+                count += repository.insert_grades(
+                    session, frame=part, as_of=as_of, model_version=spec.version, created_at=now
+                )
+                for grade, n in part.group_by("grade").len().iter_rows():
+                    by_grade[int(grade)] = by_grade.get(int(grade), 0) + int(n)
+                clock = timed("store", clock)
+        timings.update(bulk.child_seconds())
+    if progress is not None:
+        progress("done", 3, 3)
     return RunSummary(
         as_of=as_of,
         model_version=spec.version,
         graded=count,
-        by_grade=by_grade,
+        by_grade=dict(sorted(by_grade.items())),
         seconds=round(time.perf_counter() - started, 3),
-        step_seconds=timings,
+        step_seconds={label: round(seconds, 3) for label, seconds in timings.items()},
     )
 
 
