@@ -17,6 +17,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -151,6 +152,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--baseline-rows", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=3, help="fresh database each run")
     args = parser.parse_args()
     folder = OUT / f"recv-{args.invoices}-{args.payments}-{args.buyers}-s{args.seed}"
     started = time.perf_counter()
@@ -159,44 +161,54 @@ def main() -> None:
     )
     print(f"files ready in {time.perf_counter() - started:.1f} s -> {folder}")
     url = args.database_url or f"sqlite:///{OUT / 'recv-bench.db'}"
-    if url.startswith("sqlite"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(OUT / "recv-bench.db") + suffix).unlink(missing_ok=True)
-    fresh_database(url, args.buyers)
     results: dict[str, object] = {
         "database": url.split(":")[0],
         "invoices": args.invoices,
         "payments": args.payments,
         "buyers": args.buyers,
+        "runs": [],
     }
     env = {"ARSHIELD_DATABASE_URL": url}
+    runs: list[dict[str, dict[str, float]]] = []
+    for _ in range(args.runs):
+        if url.startswith("sqlite"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(OUT / "recv-bench.db") + suffix).unlink(missing_ok=True)
+        fresh_database(url, args.buyers)
+        run: dict[str, dict[str, float]] = {}
+        for kind in ("invoices", "payments"):
+            measured = run_measured(
+                [
+                    ARSHIELD,
+                    "receivables",
+                    "import",
+                    kind,
+                    str(folder / f"{kind}.csv"),
+                    "--org",
+                    "SELLER",
+                    "--format",
+                    "json",
+                ],
+                env=env,
+            )
+            if measured.returncode != 0:
+                raise SystemExit(f"import of {kind} failed:\n{measured.output[-3000:]}")
+            report = json.loads(measured.output[measured.output.index("{") :])
+            run[kind] = {
+                "seconds": round(measured.seconds, 2),
+                "peak_mib": round(measured.peak_mib),
+                "inserted": report["inserted"],
+            }
+            print(
+                f"{kind:9} {report['inserted']:>10,} rows in {measured.seconds:6.1f} s, "
+                f"peak {measured.peak_mib:,.0f} MiB"
+            )
+        runs.append(run)
+    results["runs"] = runs
     for kind in ("invoices", "payments"):
-        measured = run_measured(
-            [
-                ARSHIELD,
-                "receivables",
-                "import",
-                kind,
-                str(folder / f"{kind}.csv"),
-                "--org",
-                "SELLER",
-                "--format",
-                "json",
-            ],
-            env=env,
-        )
-        if measured.returncode != 0:
-            raise SystemExit(f"import of {kind} failed:\n{measured.output[-3000:]}")
-        report = json.loads(measured.output[measured.output.index("{") :])
-        results[kind] = {
-            "seconds": round(measured.seconds, 2),
-            "peak_mib": round(measured.peak_mib),
-            "inserted": report["inserted"],
-        }
-        print(
-            f"{kind:9} {report['inserted']:>10,} rows in {measured.seconds:6.1f} s, "
-            f"peak {measured.peak_mib:,.0f} MiB"
-        )
+        seconds = [r[kind]["seconds"] for r in runs]
+        results[f"{kind}_median_s"] = statistics.median(seconds)
+        print(f"{kind}: median {statistics.median(seconds):.1f} s over {len(seconds)} runs")
     rate = orm_baseline(url, folder, args.baseline_rows)
     results["orm_baseline_rows_per_s"] = round(rate)
     print(

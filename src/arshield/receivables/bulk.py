@@ -49,10 +49,7 @@ def select_frame(
     With ``key``/``keys`` only rows whose key is in ``keys`` are read: in chunks for few keys, by
     one scan (filtered in Polars) for many.
     """
-    wire = [
-        c if schema[n] == pl.Int64 else cast(c, String)
-        for c, n in zip(columns, schema, strict=True)
-    ]
+    wire = wire_select(columns, schema)
     records: list[Any] = []
     if key is None or keys is None or len(keys) >= WHOLE_TABLE_FROM:
         records.extend(session.execute(select(*wire).where(*where)).fetchall())
@@ -61,14 +58,32 @@ def select_frame(
             chunk = keys[start : start + LOOKUP_CHUNK]
             records.extend(session.execute(select(*wire).where(*where, key.in_(chunk))).fetchall())
     text_schema = {n: (pl.Int64 if d == pl.Int64 else pl.Utf8) for n, d in schema.items()}
-    frame = pl.DataFrame(records, schema=text_schema, orient="row")
+    return typed(pl.DataFrame(records, schema=text_schema, orient="row"), schema)
+
+
+def wire_select(columns: Sequence[ColumnElement[Any]], schema: dict[str, Any]) -> list[Any]:
+    """The columns as read in bulk: integers as they are, everything else as SQL text."""
+    return [
+        (c if schema[n] == pl.Int64 else cast(c, String)).label(n)
+        for c, n in zip(columns, schema, strict=True)
+    ]
+
+
+def typed(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """A frame read as text and integers, typed: ids as 32-digit lower-case hex, dates as
+    ``Date`` (SQLite hands them over as text), integers as ``Int64``."""
+    if frame.height == 0:
+        return pl.DataFrame(schema=schema)
     fixes = []
     for name, dtype in schema.items():
+        column = pl.col(name)
         if dtype == pl.Date:
-            fixes.append(pl.col(name).str.slice(0, 10).str.to_date("%Y-%m-%d"))
+            fixes.append(column.cast(pl.Utf8).str.slice(0, 10).str.to_date("%Y-%m-%d"))
         elif name == "id" or name.endswith("_id"):
-            fixes.append(hex_id(pl.col(name)))
-    return frame.with_columns(fixes) if fixes else frame
+            fixes.append(hex_id(column.cast(pl.Utf8)))
+        else:
+            fixes.append(column.cast(dtype))
+    return frame.select(fixes)
 
 
 def new_ids(count: int) -> pl.Series:
