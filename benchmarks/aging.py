@@ -20,8 +20,6 @@ import argparse
 import datetime as dt
 import gc
 import json
-import os
-import platform
 import resource
 import statistics
 import sys
@@ -33,6 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procmem import machine
 
 from arshield.receivables import analytics
 from arshield.receivables.frames import BUYERS, DISPUTES, ENTRIES, INVOICES, with_keys
@@ -193,19 +194,6 @@ def timed(func: Callable[[], Any], runs: int) -> tuple[float, Any]:
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {cpu}, Python {platform.python_version()}"
 
 
 def main() -> None:

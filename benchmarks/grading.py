@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -23,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procmem import run_measured
+from procmem import machine, run_measured
 
 from arshield.buyers.importing import ImportKind, import_buyers
 from arshield.cli.db import upgrade
@@ -37,19 +35,6 @@ from arshield.risk.tables import service as tables_service
 OUT = Path(__file__).resolve().parent / "out"
 AS_OF = dt.date(2026, 6, 30)
 ARSHIELD = str(Path(sys.executable).with_name("arshield"))
-
-
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {mem:.0f} GiB, {cpu}, Python {platform.python_version()}"
 
 
 def prepare_data(companies: int, seed: int, months: int) -> Path:
