@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.config import get_settings
@@ -65,6 +66,14 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
                 exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
             )
             err_console.print(f"[red]error[/red] ({exc.error_type}): {detail}", highlight=False)
+            raise typer.Exit(code=1) from None
+        except IntegrityError:
+            # The API answers 409 for the same race (two writers adding one new key at once).
+            err_console.print(
+                "[red]error[/red] (conflict): a concurrent change conflicts with this command; "
+                "nothing was written, run it again",
+                highlight=False,
+            )
             raise typer.Exit(code=1) from None
 
     return wrapper
