@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import selectors
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -16,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.buyers.models import Company, CompanyIdentifier, ImportBatch
 from arshield.kit.db import unit_of_work
+from tests.killing import kill_while_writing
 
 ROWS = 120_000
-CLI = "from arshield.cli.main import main; main()"
 
 
 def _big_companies(path: Path, rows: int) -> None:
@@ -50,35 +45,12 @@ def test_sigkill_mid_import_leaves_nothing_half_imported(
 ) -> None:
     path = tmp_path / "big.csv"
     _big_companies(path, ROWS)
-    env = os.environ | {"ARSHIELD_DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CLI, "buyers", "import", "companies", str(path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
+    code = kill_while_writing(
+        ["buyers", "import", "companies", str(path)],
+        database_url=database_url,
+        stage="writing companies",
     )
-    assert proc.stderr is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stderr, selectors.EVENT_READ)
-    deadline = time.monotonic() + 300
-    seen: list[str] = []
-    killed = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        if not selector.select(timeout=1):
-            continue
-        line = proc.stderr.readline()
-        seen.append(line)
-        stage, _, progress = line.strip().rpartition(" ")
-        done, _, total = progress.partition("/")
-        # Rows are going in, and the writing is far from over: kill it now.
-        if stage == "writing companies" and 0 < int(done) < int(total):
-            os.kill(proc.pid, signal.SIGKILL)
-            killed = True
-            break
-    proc.wait(timeout=60)
-    assert killed, f"never saw the import writing; stderr: {seen}"
-    assert proc.returncode == -signal.SIGKILL
+    assert code == -signal.SIGKILL
     # Nothing of the file is in the database, and the database still works.
     assert _counts(db) == (0, 0, 0)
     small = tmp_path / "small.csv"

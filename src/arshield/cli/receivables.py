@@ -408,7 +408,7 @@ def dispute_list(
                 "resolved_on": d.resolved_on.isoformat() if d.resolved_on else None,
                 "outcome": d.outcome.value if d.outcome else None,
             }
-            for d, ref in collections.list_disputes(
+            for d, ref, _currency in collections.list_disputes(
                 session, _org(session, org), open_only=open_only
             )
         ]

@@ -155,9 +155,10 @@ def resolve_dispute(
 
 def list_disputes(
     session: Session, org_id: uuid.UUID, *, open_only: bool = False
-) -> list[tuple[Dispute, str]]:
+) -> list[tuple[Dispute, str, str]]:
+    """Disputes with their invoice's ref and currency, oldest first."""
     query = (
-        select(Dispute, Invoice.invoice_ref)
+        select(Dispute, Invoice.invoice_ref, Invoice.currency)
         .join(Invoice, Invoice.id == Dispute.invoice_id)
         .where(Dispute.org_id == org_id)
         .order_by(Dispute.opened_on, Invoice.invoice_ref)

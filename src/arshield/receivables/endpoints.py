@@ -475,11 +475,12 @@ def list_disputes(
     open_only: Annotated[bool, Query(alias="open")] = False,
 ) -> list[DisputeOut]:
     org_id = ledger_org(session, principal, org)
-    out = []
-    for dispute, ref in collections.list_disputes(session, org_id, open_only=open_only):
-        detail = queries.get_invoice(session, org_id, dispute.invoice_id, as_of=today())
-        out.append(DisputeOut.build(dispute, detail.view.invoice.currency, ref))
-    return out
+    return [
+        DisputeOut.build(dispute, currency, ref)
+        for dispute, ref, currency in collections.list_disputes(
+            session, org_id, open_only=open_only
+        )
+    ]
 
 
 @router.post("/payment-plans", response_model=PlanOut, status_code=201, responses=Writes)

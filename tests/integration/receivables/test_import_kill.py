@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import selectors
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -17,9 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from arshield.buyers.models import ImportBatch
 from arshield.receivables.models import Invoice
 from tests.integration.receivables.conftest import Ledger
+from tests.killing import kill_while_writing
 
 ROWS = 200_000
-CLI = "from arshield.cli.main import main; main()"
 
 
 def test_sigkill_mid_write_leaves_nothing(
@@ -36,44 +31,12 @@ def test_sigkill_mid_write_leaves_nothing(
             "amount": [f"{i}.50" for i in range(1, ROWS + 1)],
         }
     ).write_csv(path)
-    env = os.environ | {"ARSHIELD_DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            CLI,
-            "receivables",
-            "import",
-            "invoices",
-            str(path),
-            "--org",
-            "SELLER-A",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
+    code = kill_while_writing(
+        ["receivables", "import", "invoices", str(path), "--org", "SELLER-A"],
+        database_url=database_url,
+        stage="writing invoices",
     )
-    assert proc.stderr is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stderr, selectors.EVENT_READ)
-    deadline = time.monotonic() + 300
-    seen: list[str] = []
-    killed = False
-    while time.monotonic() < deadline and proc.poll() is None:
-        if not selector.select(timeout=1):
-            continue
-        line = proc.stderr.readline()
-        seen.append(line)
-        stage, _, progress = line.strip().rpartition(" ")
-        done, _, total = progress.partition("/")
-        # Batches are going in and the writing is far from over: kill it now.
-        if stage == "writing invoices" and 0 < int(done) < int(total):
-            os.kill(proc.pid, signal.SIGKILL)
-            killed = True
-            break
-    proc.wait(timeout=60)
-    assert killed, f"never saw the import writing; stderr: {seen}"
+    assert code == -signal.SIGKILL
     with db() as session:
         assert session.scalar(select(func.count()).select_from(Invoice)) == 0
         assert session.scalar(select(func.count()).select_from(ImportBatch)) == 0
