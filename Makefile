@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DB := var/arshield.db
 DEMO_COMPANIES ?= 2000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+CC_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/arshield_bench_cc
 
 .PHONY: help install demo serve test test-pg lint format bench migrate clean
 
@@ -56,6 +57,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/workbench.py --runs 3
+	$(BIN)/python benchmarks/credit_check.py --skip-if-unreachable --database-url $(CC_BENCH_URL)
 
 clean:
 	rm -rf var/*.db build dist .pytest_cache .mypy_cache .ruff_cache

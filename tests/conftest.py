@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from arshield.all_models import Base
 from arshield.api.app import create_app
 from arshield.config import Settings
+from arshield.kit.append_only import drop_guard, install_guard, is_guarded
 from arshield.kit.db import make_engine, make_session_factory, unit_of_work
 
 PG_ENV = "ARSHIELD_TEST_DATABASE_URL"
@@ -63,12 +64,19 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 def _truncate_all(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    guarded = [t.name for t in Base.metadata.sorted_tables if is_guarded(t)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            # Append-only tables refuse TRUNCATE; replica mode skips their triggers (superuser).
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:
+            for name in guarded:
+                drop_guard(conn, name)
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+            for name in guarded:
+                install_guard(conn, name)
 
 
 @pytest.fixture

@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     grade_model_version: str = Field(default="expert-1.0")
+    idempotency_stale_after_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="An Idempotency-Key claim unfinished after this long is presumed abandoned "
+        "(its request died and rolled back) and a retry may take it over.",
+    )
 
 
 @lru_cache(maxsize=1)

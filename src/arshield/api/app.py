@@ -7,9 +7,11 @@ from fastapi import FastAPI
 from arshield import __version__
 from arshield.api.errors import install_error_handlers
 from arshield.api.limits import BodyLimit
+from arshield.audit.endpoints import router as audit_router
 from arshield.buyers.endpoints import router as buyers_router
 from arshield.buyers.import_endpoints import router as buyers_import_router
 from arshield.config import Settings, get_settings
+from arshield.cover.endpoints import router as cover_router
 from arshield.fx.endpoints import router as fx_router
 from arshield.kit.db import make_engine, make_session_factory
 from arshield.orgs.endpoints import router as orgs_router
@@ -17,6 +19,7 @@ from arshield.receivables.endpoints import router as receivables_router
 from arshield.receivables.report_endpoints import router as reports_router
 from arshield.risk.endpoints import router as risk_router
 from arshield.risk.tables.endpoints import router as risk_tables_router
+from arshield.workbench import service as workbench_service
 
 API_PREFIX = "/api/v1"
 
@@ -34,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    # Grades come from the active trained model when one is active (arshield model activate).
+    workbench_service.install()
 
     app.add_middleware(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
@@ -48,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    # Routes are matched in order: the credit checks an ERP sends before every shipment first.
     routers = (
+        cover_router,
         orgs_router,
         buyers_router,
         buyers_import_router,
@@ -57,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fx_router,
         receivables_router,
         reports_router,
+        audit_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from arshield.kit.db import unit_of_work
+from arshield.kit.db import autocommit_reads, unit_of_work
 from arshield.kit.errors import Unauthorized
 from arshield.kit.time import utcnow
 from arshield.orgs import service as orgs_service
@@ -16,26 +16,44 @@ from arshield.orgs.domain import Principal
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    The dependency's scope is the route function, so the commit happens before the response is
+    sent: a client never reads 200 or 201 for a change that failed to commit.
+    """
     with unit_of_work(request.app.state.session_factory) as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def bearer_secret(request: Request) -> str:
+    """The key of ``Authorization: Bearer <key>``; 401 without one."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("send Authorization: Bearer <api key>")
+    return secret.strip()
+
+
+def authenticate(session: Session, secret: str) -> Principal:
+    """The holder of the key ``secret``, read on ``session``; 401 unless the key is valid and
+    unrevoked. Nothing is cached: a revoked key is refused on its next request."""
+    return orgs_service.authenticate(session, secret=secret, now=utcnow())
 
 
 def get_principal(request: Request) -> Principal:
     """Authenticate ``Authorization: Bearer <key>``; 401 without a valid, unrevoked key.
 
-    The key is checked in a short transaction of its own, so the request's transaction starts
-    only when the route uses it (a writer can then take SQLite's write lock up front).
+    The key is read on a connection of its own (one statement, without a transaction on
+    PostgreSQL), so the request's transaction starts only when the route uses it (a writer can
+    then take SQLite's write lock up front).
     """
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("send Authorization: Bearer <api key>")
+    secret = bearer_secret(request)
     with unit_of_work(request.app.state.session_factory) as session:
-        return orgs_service.authenticate(session, secret=secret.strip(), now=utcnow())
+        autocommit_reads(session)
+        return authenticate(session, secret)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

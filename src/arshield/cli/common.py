@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import enum
 import io
 import json
@@ -20,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.config import get_settings
 from arshield.kit.db import make_engine, make_session_factory, unit_of_work
-from arshield.kit.errors import ArshieldError
+from arshield.kit.errors import ArshieldError, ValidationFailed
 from arshield.kit.tabular import neutralise
+from arshield.kit.time import parse_date
 
 console = Console()
 err_console = Console(stderr=True)
@@ -105,3 +107,13 @@ def emit_rows(
 def _csv_cell(value: Any) -> Any:
     """Text cells neutralised against spreadsheet formulas; other values as they are."""
     return neutralise(value) if isinstance(value, str) else value
+
+
+def option_date(value: str | None, option: str) -> dt.date | None:
+    """A YYYY-MM-DD option's date (None when not given); a bad date names the option."""
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"{option}: {exc.detail}") from None

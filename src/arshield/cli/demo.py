@@ -93,6 +93,13 @@ def setup_command(
     console.print(f"[bold]Demo loaded[/bold] from {result.data_dir}: {imported}.")
     ledger = ", ".join(f"{n:,} {kind}" for kind, n in result.ledger.items())
     console.print(f"The demo seller's ledger: {ledger}.", highlight=False)
+    cover = result.cover
+    statuses = ", ".join(f"{n:,} {status}" for status, n in sorted(cover.by_status.items()))
+    console.print(
+        f"Cover on policy {cover.policy_number}: {cover.requests:,} credit-limit requests, "
+        f"{statuses}; {cover.automatic_share}% decided automatically by the rules.",
+        highlight=False,
+    )
     console.print(
         f"Graded {result.graded:,} buyers as of {result.as_of}. Against the realised outcomes: "
         f"AUC {bt.auc:.3f}, {bt.defaults} defaults among {bt.buyers:,} buyers."
@@ -121,7 +128,11 @@ def setup_command(
         f"  curl -H 'Authorization: Bearer {seller}' "
         f"'{base}/reports/aging?as_of={day}&format=csv'\n"
         f"  .venv/bin/arshield report dso --org SELLER-HZ --as-of {day}\n"
-        f"  .venv/bin/arshield report concentration --org SELLER-HZ --as-of {day} --currency CNY",
+        f"  .venv/bin/arshield report concentration --org SELLER-HZ --as-of {day} --currency CNY\n"
+        f"  .venv/bin/arshield cover list --queue\n"
+        f"  .venv/bin/arshield cover accumulation --by country --as-of {day}\n"
+        f"  .venv/bin/arshield credit-check --org SELLER-HZ --buyer {result.example_ref} "
+        f"--amount 50000 --currency CNY --ship-date {day}",
         highlight=False,
         soft_wrap=True,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
@@ -14,13 +13,12 @@ from arshield.cli.common import (
     console,
     emit_rows,
     handle_errors,
+    option_date,
     transaction,
 )
 from arshield.fx import service
 from arshield.fx.schemas import ConversionOut
-from arshield.kit.errors import ValidationFailed
 from arshield.kit.money import parse_minor
-from arshield.kit.time import parse_date
 from arshield.orgs import service as orgs_service
 
 app = typer.Typer(help="Foreign-exchange rate tables of an organisation.", no_args_is_help=True)
@@ -29,13 +27,7 @@ DEFAULT_MAX_BYTES = 1024**3
 LIST_COLUMNS = ["date", "base", "quote", "rate", "source", "updated_at"]
 
 
-def _date(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value)
-    except ValidationFailed as exc:
-        raise ValidationFailed(f"{option}: {exc.detail}") from None
+_date = option_date
 
 
 @app.command("import")

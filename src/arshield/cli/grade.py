@@ -16,8 +16,12 @@ from arshield.kit.time import parse_date, today, utcnow
 from arshield.risk import service
 from arshield.risk.backtest import backtest
 from arshield.risk.domain import Grade
+from arshield.workbench import service as workbench
 
-app = typer.Typer(help="Buyer grades: run, show, export.", no_args_is_help=True)
+app = typer.Typer(
+    help="Buyer grades: run, show, export, backtest (by the active model: `arshield model`).",
+    no_args_is_help=True,
+)
 
 
 def _as_of(value: str | None) -> dt.date:
@@ -29,7 +33,7 @@ def _as_of(value: str | None) -> dt.date:
 def run(
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD (default today)."),
 ) -> None:
-    """Grade every buyer as of a date and store the run."""
+    """Grade every buyer as of a date and store the run (by the active model)."""
     day = _as_of(as_of)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
@@ -40,7 +44,13 @@ def run(
             bar.update(task, description=label, completed=done, total=total)
 
         with transaction() as session:
-            summary = service.run_grading(session, as_of=day, now=utcnow(), progress=report)
+            summary = service.run_grading(
+                session,
+                as_of=day,
+                now=utcnow(),
+                progress=report,
+                model=workbench.active_grader(session),
+            )
     console.print(
         f"graded {summary.graded} buyers as of {summary.as_of} with {summary.model_version} "
         f"in {summary.seconds:.1f} s"
@@ -80,7 +90,12 @@ def show(
 ) -> None:
     """A buyer's grade, score, PD and reasons as of a date."""
     with transaction() as session:
-        grade = service.get_grade_by_ref(session, company_ref=company_ref, as_of=_as_of(as_of))
+        grade = service.get_grade_by_ref(
+            session,
+            company_ref=company_ref,
+            as_of=_as_of(as_of),
+            model=workbench.active_grader(session),
+        )
     data = _grade_dict(grade)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -107,7 +122,9 @@ def export(
     if suffix not in (".csv", ".parquet"):
         raise ValidationFailed(f"{file.name}: the export file must end in .csv or .parquet")
     with transaction() as session:
-        frame = service.export_frame(session, as_of=_as_of(as_of))
+        frame = service.export_frame(
+            session, as_of=_as_of(as_of), model=workbench.active_grader(session)
+        )
     file.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         # A company_ref a spreadsheet would run as a formula is written as text.
@@ -131,7 +148,10 @@ def backtest_cmd(
     """Default rate by grade, AUC and Gini of the grades as of a date against realised outcomes."""
     labels = pl.read_csv(outcomes, infer_schema=False)
     with transaction() as session:
-        result = backtest(service.export_frame(session, as_of=_as_of(as_of)), labels)
+        grades = service.export_frame(
+            session, as_of=_as_of(as_of), model=workbench.active_grader(session)
+        )
+        result = backtest(grades, labels)
     rows = [
         {
             "grade": r.grade,

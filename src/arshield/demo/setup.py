@@ -11,6 +11,7 @@ import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.buyers.importing import ImportKind, import_buyers
+from arshield.demo.cover import DemoCover, load_demo_cover
 from arshield.demo.generate import DEFAULT_AS_OF, generate, write
 from arshield.demo.ledger import generate_ledger, write_ledger
 from arshield.fx.importing import import_rates
@@ -59,6 +60,7 @@ class DemoResult:
     example_name: str
     example_city: str
     ledger: dict[str, int]
+    cover: DemoCover
 
 
 def setup_demo(
@@ -108,6 +110,15 @@ def setup_demo(
     )
     step("loading the demo seller's receivables")
     ledger = _load_ledger(factory, data.companies, seed=seed, as_of=as_of, out_dir=out_dir, now=now)
+    step("requesting cover on the ledger's buyers")
+    cover = load_demo_cover(
+        factory,
+        insurer_ref=INSURER_REF,
+        seller_ref=SELLER_REF,
+        as_of=as_of,
+        out_dir=out_dir,
+        now=now,
+    )
     keys = []
     with unit_of_work(factory) as session:
         for ref, role in KEYS:
@@ -129,6 +140,7 @@ def setup_demo(
         example_name=example_name.removesuffix("有限公司"),
         example_city=latin.split()[0],
         ledger=ledger,
+        cover=cover,
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
+from arshield.api.idempotency import IDEMPOTENCY_ERRORS, IdempotencyDep
 from arshield.api.uploads import saved_upload
 from arshield.fx import service
 from arshield.fx.domain import RateError
@@ -68,38 +69,45 @@ def list_rates(
 @router.post(
     "/fx-rates:batch",
     response_model=ImportReportOut,
-    responses=error_responses(service.RatesRejected),
+    responses={**IDEMPOTENCY_ERRORS, **error_responses(service.RatesRejected)},
 )
-def load_rates(body: FxRateBatch, principal: PrincipalDep, session: SessionDep) -> ImportReportOut:
+def load_rates(
+    body: FxRateBatch, principal: PrincipalDep, idem: IdempotencyDep, session: SessionDep
+) -> Response:
     """Load rate rows all or nothing. 422 ``import_rejected`` with the report (each error's
     ``row`` is the 1-based position in ``rows``) when any row is rejected."""
     _require(principal, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     rows = [r.model_dump() for r in body.rows]
     report = service.import_rows(session, org_id=principal.org_id, rows=rows)
-    return ImportReportOut.model_validate(report.to_dict())
+    return idem.respond(session, ImportReportOut.model_validate(report.to_dict()))
 
 
 @router.post(
     "/fx-rates/import",
     response_model=ImportReportOut,
-    responses=error_responses(service.RatesRejected),
+    responses={**IDEMPOTENCY_ERRORS, **error_responses(service.RatesRejected)},
 )
 def import_file(
     request: Request,
     principal: PrincipalDep,
+    idem: IdempotencyDep,
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, XLSX, JSON Lines or Parquet file.")],
     partial: Annotated[bool, Query(description="Write the good rows even if some fail.")] = False,
-) -> ImportReportOut:
+) -> Response:
     """Import a rate file (columns date, base, quote, rate, source). 422 ``import_rejected``
     with the report when rows were rejected and nothing was written; ``invalid_file`` when it
     cannot be read."""
     _require(principal, write=True)
+    if (replay := idem.replay(principal, file)) is not None:
+        return replay
     with saved_upload(request, file) as (path, _name, limit):
         report = service.import_rates(
             session, org_id=principal.org_id, path=path, max_bytes=limit, partial=partial
         )
-    return ImportReportOut.model_validate(report.to_dict())
+    return idem.respond(session, ImportReportOut.model_validate(report.to_dict()))
 
 
 @router.get(

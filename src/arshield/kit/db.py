@@ -126,6 +126,15 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# Connections per process to a database server: a fixed pool. With overflow connections, a
+# steady load a little above the pool's size opened and closed a PostgreSQL backend for every
+# few requests (overflow connections are closed on return to a full pool). Twenty leaves room
+# for the API's thread pool under load: 64 concurrent credit checks on two workers ran at
+# about the same rate with 10, 16 or 32 connections per worker (BENCHMARKS.md).
+POOL_SIZE = 20
+MAX_OVERFLOW = 0
+
+
 def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
     """An engine for ``url`` with the platform's settings for SQLite or PostgreSQL."""
     kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
@@ -133,6 +142,8 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if not pool:
             kwargs["poolclass"] = NullPool
+    elif pool:
+        kwargs["pool_size"], kwargs["max_overflow"] = POOL_SIZE, MAX_OVERFLOW
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         database = engine.url.database
@@ -164,6 +175,17 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def autocommit_reads(session: Session) -> None:
+    """Let a session that only reads run each statement on its own on PostgreSQL (autocommit).
+
+    Under READ COMMITTED every statement already reads its own snapshot, so a reading
+    transaction adds nothing but its BEGIN and COMMIT round trips. Call it before the session's
+    first statement; it does nothing on SQLite or once a transaction has begun.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def lock_for_write(session: Session) -> None:

@@ -39,6 +39,14 @@ class Action(enum.StrEnum):
     WRITE_LEDGER = "write_ledger"
     READ_FX_RATES = "read_fx_rates"
     WRITE_FX_RATES = "write_fx_rates"
+    READ_POLICIES = "read_policies"
+    MANAGE_POLICIES = "manage_policies"
+    REQUEST_COVER = "request_cover"
+    DECIDE_COVER = "decide_cover"
+    SET_CAPACITY = "set_buyer_capacity"
+    READ_ACCUMULATION = "read_accumulation"
+    CREDIT_CHECK = "credit_check"
+    READ_AUDIT = "read_audit"
 
 
 # Sellers read the buyer registry and grades; the insurer's staff maintain them.
@@ -55,12 +63,32 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     # Every organisation keeps its own rate table (a seller's treasury rates, the insurer's).
     Action.READ_FX_RATES: frozenset(Role),
     Action.WRITE_FX_RATES: frozenset(Role),
+    # Cover: the insurer's staff write policies and decide; a seller reads its own policies and
+    # covers, asks for cover and checks its shipments (its own keys only).
+    Action.READ_POLICIES: frozenset(Role),
+    Action.MANAGE_POLICIES: frozenset({Role.ADMIN, Role.UNDERWRITER}),
+    Action.REQUEST_COVER: frozenset({Role.SELLER, Role.ADMIN, Role.UNDERWRITER}),
+    Action.DECIDE_COVER: frozenset({Role.ADMIN, Role.UNDERWRITER}),
+    Action.SET_CAPACITY: frozenset({Role.ADMIN, Role.UNDERWRITER}),
+    Action.READ_ACCUMULATION: frozenset({Role.ADMIN, Role.UNDERWRITER, Role.ANALYST}),
+    Action.CREDIT_CHECK: frozenset({Role.SELLER, Role.ADMIN}),
+    # The audit trail: the insurer's staff read every event, a seller's keys only the events
+    # about its own objects (scoped by the audit service).
+    Action.READ_AUDIT: frozenset(Role),
 }
 
 # Actions on shared data (the registry, risk tables, grades) belong to the insurer's staff only,
 # whatever role a seller's key carries.
 INSURER_ONLY: frozenset[Action] = frozenset(
-    {Action.WRITE_REGISTRY, Action.EDIT_RISK_TABLES, Action.RUN_GRADING}
+    {
+        Action.WRITE_REGISTRY,
+        Action.EDIT_RISK_TABLES,
+        Action.RUN_GRADING,
+        Action.MANAGE_POLICIES,
+        Action.DECIDE_COVER,
+        Action.SET_CAPACITY,
+        Action.READ_ACCUMULATION,
+    }
 )
 
 # Roles an organisation of each kind may hold.

@@ -88,12 +88,10 @@ def list_api_keys(session: Session, *, org_id: uuid.UUID | None = None) -> list[
 
 def authenticate(session: Session, *, secret: str, now: dt.datetime) -> Principal:
     """Resolve a bearer secret to a principal; 401 if unknown or revoked."""
-    found = repository.get_key_by_hash(session, hash_api_key(secret))
+    found = repository.key_holder_by_hash(session, hash_api_key(secret))
     if found is None:
         raise Unauthorized("invalid API key")
-    key, org = found
-    if key.revoked_at is not None and key.revoked_at <= now:
+    key_id, role, revoked_at, org_id, org_ref, org_kind = found
+    if revoked_at is not None and revoked_at <= now:
         raise Unauthorized("this API key has been revoked")
-    return Principal(
-        key_id=key.id, org_id=org.id, org_ref=org.ref, org_kind=org.kind, role=key.role
-    )
+    return Principal(key_id=key_id, org_id=org_id, org_ref=org_ref, org_kind=org_kind, role=role)

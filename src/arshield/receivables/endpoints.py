@@ -10,10 +10,11 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from arshield.api.deps import PrincipalDep, SessionDep
 from arshield.api.errors import error_responses
+from arshield.api.idempotency import IDEMPOTENCY_ERRORS, IdempotencyDep
 from arshield.api.uploads import saved_upload
 from arshield.buyers.models import Company
 from arshield.buyers.service import BuyerNotFound
@@ -234,21 +235,25 @@ AutoAllocate = Annotated[
 @router.post(
     "/receivables/{kind}:batch",
     response_model=ImportReportOut,
-    responses=error_responses(ReceivablesImportRejected),
+    responses={**IDEMPOTENCY_ERRORS, **error_responses(ReceivablesImportRejected)},
 )
 async def import_batch(
     kind: ReceivableKind,
     request: Request,
     principal: PrincipalDep,
+    idem: IdempotencyDep,
     session: SessionDep,
     partial: Partial = False,
     create_buyers: CreateBuyers = False,
     auto_allocate: AutoAllocate = False,
-) -> ImportReportOut:
+) -> Response:
     """Import JSON rows ``{"rows": [{...}]}`` with the file columns of ``kind``. Amounts may be
     strings or JSON numbers (read as written, never through binary floating point)."""
-    table = read_json_rows(await request.body())
+    raw = await request.body()
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, raw)) is not None:
+        return replay
+    table = read_json_rows(raw)
     report = import_receivables(
         session,
         org_id=org_id,
@@ -258,26 +263,29 @@ async def import_batch(
         actor=_actor(principal).name,
         source=f"api batch {kind.value}",
     )
-    return ImportReportOut.model_validate(report.to_dict())
+    return idem.respond(session, ImportReportOut.model_validate(report.to_dict()))
 
 
 @router.post(
     "/receivables/import/{kind}",
     response_model=ImportReportOut,
-    responses=error_responses(ReceivablesImportRejected),
+    responses={**IDEMPOTENCY_ERRORS, **error_responses(ReceivablesImportRejected)},
 )
 def import_upload(
     kind: ReceivableKind,
     request: Request,
     principal: PrincipalDep,
+    idem: IdempotencyDep,
     session: SessionDep,
     file: Annotated[UploadFile, File(description="CSV, XLSX, JSON Lines or Parquet file.")],
     partial: Partial = False,
     create_buyers: CreateBuyers = False,
     auto_allocate: AutoAllocate = False,
-) -> ImportReportOut:
+) -> Response:
     """Import an ERP file of ``kind`` into the caller's ledger."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, file)) is not None:
+        return replay
     with saved_upload(request, file) as (path, name, limit):
         report = import_receivables(
             session,
@@ -288,20 +296,22 @@ def import_upload(
             actor=_actor(principal).name,
             source=name,
         )
-    return ImportReportOut.model_validate(report.to_dict())
+    return idem.respond(session, ImportReportOut.model_validate(report.to_dict()))
 
 
 # --- ledger operations ---------------------------------------------------------------------------
 
-Writes = error_responses(ValidationFailed, Conflict)
+Writes = {**IDEMPOTENCY_ERRORS, **error_responses(ValidationFailed, Conflict)}
 
 
 @router.post("/payments", response_model=PaymentDetailOut, status_code=201, responses=Writes)
 def record_payment(
-    body: PaymentIn, principal: PrincipalDep, session: SessionDep
-) -> PaymentDetailOut:
+    body: PaymentIn, principal: PrincipalDep, idem: IdempotencyDep, session: SessionDep
+) -> Response:
     """Record a payment received (allocate it with ``/payments/{id}/allocations``)."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     payment = ledger.record_payment(
         session,
         org_id,
@@ -312,7 +322,7 @@ def record_payment(
         amount=minor_of(body.amount, body.currency),
         actor=_actor(principal),
     )
-    return _payment_detail(session, org_id, payment.id)
+    return idem.respond(session, _payment_detail(session, org_id, payment.id), status_code=201)
 
 
 @router.post(
@@ -322,10 +332,16 @@ def record_payment(
     responses=Writes,
 )
 def allocate(
-    payment_id: uuid.UUID, body: AllocationIn, principal: PrincipalDep, session: SessionDep
-) -> PaymentDetailOut:
+    payment_id: uuid.UUID,
+    body: AllocationIn,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
     """Apply (part of) a payment to an invoice; all that fits when ``amount`` is left out."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     payment = ledger.lock_payment(session, org_id, payment_id)
     ledger.allocate(
         session,
@@ -335,27 +351,35 @@ def allocate(
         amount=None if body.amount is None else minor_of(body.amount, payment.currency),
         actor=_actor(principal),
     )
-    return _payment_detail(session, org_id, payment_id)
+    return idem.respond(session, _payment_detail(session, org_id, payment_id), status_code=201)
 
 
 @router.post(
     "/payments/{payment_id}/auto-allocate", response_model=PaymentDetailOut, responses=Writes
 )
 def auto_allocate(
-    payment_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
-) -> PaymentDetailOut:
+    payment_id: uuid.UUID, principal: PrincipalDep, idem: IdempotencyDep, session: SessionDep
+) -> Response:
     """Apply what is left of a payment to the buyer's open invoices, oldest due date first."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal)) is not None:
+        return replay
     ledger.auto_allocate(session, org_id, payment_id=payment_id, actor=_actor(principal))
-    return _payment_detail(session, org_id, payment_id)
+    return idem.respond(session, _payment_detail(session, org_id, payment_id))
 
 
 @router.post("/payments/{payment_id}/reverse", response_model=PaymentDetailOut, responses=Writes)
 def reverse_payment(
-    payment_id: uuid.UUID, body: ReversalIn, principal: PrincipalDep, session: SessionDep
-) -> PaymentDetailOut:
+    payment_id: uuid.UUID,
+    body: ReversalIn,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
     """A bounced payment: its allocations are reversed and a negative twin is recorded."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     ledger.reverse_payment(
         session,
         org_id,
@@ -364,15 +388,21 @@ def reverse_payment(
         reason=body.reason,
         actor=_actor(principal),
     )
-    return _payment_detail(session, org_id, payment_id)
+    return idem.respond(session, _payment_detail(session, org_id, payment_id))
 
 
 @router.post("/entries/{entry_id}/reverse", response_model=list[EntryOut], responses=Writes)
 def reverse_entry(
-    entry_id: uuid.UUID, body: ReversalIn, principal: PrincipalDep, session: SessionDep
-) -> list[EntryOut]:
+    entry_id: uuid.UUID,
+    body: ReversalIn,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
     """Reverse an allocation, discount, credit note or write-off by an opposite entry."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     entries = ledger.reverse_entry(
         session,
         org_id,
@@ -382,17 +412,25 @@ def reverse_entry(
         actor=_actor(principal),
     )
     currency = queries.get_invoice(session, org_id, entries[0].invoice_id, as_of=body.date)
-    return [EntryOut.build(e, currency.view.invoice.currency) for e in entries]
+    return idem.respond(
+        session, [EntryOut.build(e, currency.view.invoice.currency) for e in entries]
+    )
 
 
 @router.post(
     "/invoices/{invoice_id}/write-offs", response_model=EntryOut, status_code=201, responses=Writes
 )
 def write_off(
-    invoice_id: uuid.UUID, body: WriteOffIn, principal: PrincipalDep, session: SessionDep
-) -> EntryOut:
+    invoice_id: uuid.UUID,
+    body: WriteOffIn,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
     """Write off (part of) an invoice as bad debt; everything outstanding without ``amount``."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     invoice = ledger.lock_invoice(session, org_id, invoice_id)
     entry = ledger.write_off(
         session,
@@ -403,14 +441,16 @@ def write_off(
         reason=body.reason,
         actor=_actor(principal),
     )
-    return EntryOut.build(entry, invoice.currency)
+    return idem.respond(session, EntryOut.build(entry, invoice.currency), status_code=201)
 
 
 @router.post("/credit-notes", response_model=CreditNoteOut, status_code=201, responses=Writes)
 def issue_credit_note(
-    body: CreditNoteIn, principal: PrincipalDep, session: SessionDep
-) -> CreditNoteOut:
+    body: CreditNoteIn, principal: PrincipalDep, idem: IdempotencyDep, session: SessionDep
+) -> Response:
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     note = ledger.issue_credit_note(
         session,
         org_id,
@@ -422,7 +462,7 @@ def issue_credit_note(
         reason=body.reason,
         actor=_actor(principal),
     )
-    return get_credit_note(note.id, principal, session)
+    return idem.respond(session, get_credit_note(note.id, principal, session), status_code=201)
 
 
 # --- disputes, plans, promises -------------------------------------------------------------------
@@ -432,10 +472,16 @@ def issue_credit_note(
     "/invoices/{invoice_id}/disputes", response_model=DisputeOut, status_code=201, responses=Writes
 )
 def open_dispute(
-    invoice_id: uuid.UUID, body: DisputeIn, principal: PrincipalDep, session: SessionDep
-) -> DisputeOut:
+    invoice_id: uuid.UUID,
+    body: DisputeIn,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
     """Record a buyer's dispute; the whole undisputed outstanding amount without ``amount``."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     invoice = ledger.lock_invoice(session, org_id, invoice_id)
     dispute = collections.open_dispute(
         session,
@@ -446,14 +492,22 @@ def open_dispute(
         opened_on=body.opened_on,
         note=body.note,
     )
-    return DisputeOut.build(dispute, invoice.currency, invoice.invoice_ref)
+    return idem.respond(
+        session, DisputeOut.build(dispute, invoice.currency, invoice.invoice_ref), status_code=201
+    )
 
 
 @router.post("/disputes/{dispute_id}/resolve", response_model=DisputeOut, responses=Writes)
 def resolve_dispute(
-    dispute_id: uuid.UUID, body: DisputeResolution, principal: PrincipalDep, session: SessionDep
-) -> DisputeOut:
+    dispute_id: uuid.UUID,
+    body: DisputeResolution,
+    principal: PrincipalDep,
+    idem: IdempotencyDep,
+    session: SessionDep,
+) -> Response:
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     dispute = collections.resolve_dispute(
         session,
         org_id,
@@ -464,7 +518,7 @@ def resolve_dispute(
         actor=_actor(principal),
     )
     invoice = ledger.lock_invoice(session, org_id, dispute.invoice_id)
-    return DisputeOut.build(dispute, invoice.currency, invoice.invoice_ref)
+    return idem.respond(session, DisputeOut.build(dispute, invoice.currency, invoice.invoice_ref))
 
 
 @router.get("/disputes", response_model=list[DisputeOut])
@@ -484,9 +538,13 @@ def list_disputes(
 
 
 @router.post("/payment-plans", response_model=PlanOut, status_code=201, responses=Writes)
-def create_plan(body: PlanIn, principal: PrincipalDep, session: SessionDep) -> PlanOut:
+def create_plan(
+    body: PlanIn, principal: PrincipalDep, idem: IdempotencyDep, session: SessionDep
+) -> Response:
     """Agree an instalment plan over one buyer's invoices (in one currency)."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     first = ledger.lock_invoice(session, org_id, body.invoice_ids[0])
     plan = collections.create_plan(
         session,
@@ -499,7 +557,8 @@ def create_plan(body: PlanIn, principal: PrincipalDep, session: SessionDep) -> P
         agreed_on=body.agreed_on,
         grace_days=body.grace_days,
     )
-    return PlanOut.build(collections.plan_view(session, org_id, plan.id, as_of=body.agreed_on))
+    view = collections.plan_view(session, org_id, plan.id, as_of=body.agreed_on)
+    return idem.respond(session, PlanOut.build(view), status_code=201)
 
 
 @router.get("/payment-plans", response_model=list[PlanOut])
@@ -530,19 +589,28 @@ def get_plan(
 def cancel_plan(
     plan_id: uuid.UUID,
     principal: PrincipalDep,
+    idem: IdempotencyDep,
     session: SessionDep,
     on: Annotated[dt.date | None, Query()] = None,
-) -> PlanOut:
+) -> Response:
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal)) is not None:
+        return replay
     day = on or today()
     collections.cancel_plan(session, org_id, plan_id=plan_id, on=day)
-    return PlanOut.build(collections.plan_view(session, org_id, plan_id, as_of=day))
+    return idem.respond(
+        session, PlanOut.build(collections.plan_view(session, org_id, plan_id, as_of=day))
+    )
 
 
 @router.post("/promises", response_model=PromiseOut, status_code=201, responses=Writes)
-def record_promise(body: PromiseIn, principal: PrincipalDep, session: SessionDep) -> PromiseOut:
+def record_promise(
+    body: PromiseIn, principal: PrincipalDep, idem: IdempotencyDep, session: SessionDep
+) -> Response:
     """Record a buyer's promise to pay an amount by a date."""
     org_id = ledger_org(session, principal, None, write=True)
+    if (replay := idem.replay(principal, body)) is not None:
+        return replay
     promise = collections.record_promise(
         session,
         org_id,
@@ -554,7 +622,8 @@ def record_promise(body: PromiseIn, principal: PrincipalDep, session: SessionDep
         amount=minor_of(body.amount, body.currency),
         note=body.note,
     )
-    return PromiseOut.build(collections.promise_view(session, promise, as_of=body.made_on))
+    view = collections.promise_view(session, promise, as_of=body.made_on)
+    return idem.respond(session, PromiseOut.build(view), status_code=201)
 
 
 @router.get("/promises", response_model=list[PromiseOut])

@@ -35,6 +35,8 @@ class Invoice(IdMixin, TimestampMixin, Base):
         UniqueConstraint("org_id", "invoice_ref"),
         Index("ix_invoices_org_company", "org_id", "company_id"),
         Index("ix_invoices_org_due", "org_id", "due_date"),
+        # Credit checks hold an order as exposure until an invoice carries its reference.
+        Index("ix_invoices_org_order", "org_id", "order_ref"),
     )
 
     org_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("organisations.id"))

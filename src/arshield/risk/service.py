@@ -9,7 +9,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 from sqlalchemy.orm import Session
@@ -39,6 +39,59 @@ EXPORT_SCHEMA = pl.Schema(
 
 class BuyerNotGraded(NotFound):
     """No such buyer."""
+
+
+class GradeModel(Protocol):
+    """A model that grades buyers instead of the expert one (a trained model made active).
+
+    Both methods return the engine's ``GRADED_COLUMNS`` (:mod:`arshield.risk.inputs`), one row
+    per company, graded under the platform's rules (defaults, data-quality caps, master scale).
+    """
+
+    @property
+    def version(self) -> str:
+        """The model version stored grades carry."""
+        ...
+
+    def grade_all(self, session: Session, *, as_of: dt.date) -> pl.DataFrame:
+        """Every buyer, read in bulk (committed data, outside the session's transaction)."""
+        ...
+
+    def grade_some(
+        self, session: Session, *, company_ids: list[uuid.UUID], as_of: dt.date
+    ) -> pl.DataFrame:
+        """A few buyers, read through the session."""
+        ...
+
+
+ActiveModelLookup = Callable[[Session], GradeModel | None]
+_active_lookup: ActiveModelLookup | None = None
+
+
+def use_active_model(lookup: ActiveModelLookup | None) -> None:
+    """Let grading ask ``lookup`` for the active model (None: the expert model always grades).
+
+    The area that keeps trained models installs its lookup; grading here does not know it.
+    """
+    global _active_lookup
+    _active_lookup = lookup
+
+
+def active_model(session: Session) -> GradeModel | None:
+    """The model grading buyers instead of the expert one, if any is active."""
+    return _active_lookup(session) if _active_lookup is not None else None
+
+
+def _model_for(
+    session: Session, *, spec: ExpertSpec, model: GradeModel | None, use_active: bool
+) -> GradeModel | None:
+    """``model``, else the active model when the caller asks for the default (no expert spec
+    of its own, ``use_active``), else None: the expert model with ``spec``."""
+    if model is not None:
+        return model
+    if use_active and spec is DEFAULT_SPEC:
+        return active_model(session)
+    return None
 
 
 def _database_url(session: Session) -> str:
@@ -77,8 +130,14 @@ def run_grading(
     now: dt.datetime,
     spec: ExpertSpec = DEFAULT_SPEC,
     progress: Progress | None = None,
+    model: GradeModel | None = None,
+    use_active: bool = True,
 ) -> RunSummary:
     """Grade every buyer as of ``as_of`` and store the run (replacing an earlier identical run).
+
+    The active trained model grades when one is active (see :func:`use_active_model`), unless
+    ``spec`` names an expert model of the caller's own or ``use_active`` is False; ``model``
+    picks one explicitly.
 
     Child processes read and grade the registry in parts while this process deletes the earlier
     run and then writes each graded part as it arrives, all in the session's transaction: the
@@ -87,6 +146,9 @@ def run_grading(
     children; ``read`` and ``grade`` are the children's own, summed over parts.
     """
     check_as_of(as_of)
+    chosen = _model_for(session, spec=spec, model=model, use_active=use_active)
+    if chosen is not None:
+        return _run_model(session, model=chosen, as_of=as_of, now=now, progress=progress)
     started = time.perf_counter()
     timings = dict.fromkeys(("delete", "wait", "store"), 0.0)
     country, sector = _risk_tables(session, as_of=as_of)
@@ -132,6 +194,42 @@ def run_grading(
         by_grade=dict(sorted(by_grade.items())),
         seconds=round(time.perf_counter() - started, 3),
         step_seconds={label: round(seconds, 3) for label, seconds in timings.items()},
+    )
+
+
+def _run_model(
+    session: Session,
+    *,
+    model: GradeModel,
+    as_of: dt.date,
+    now: dt.datetime,
+    progress: Progress | None,
+) -> RunSummary:
+    """A grading run of a model other than the expert one: grade in bulk, then store."""
+    started = time.perf_counter()
+    if progress is not None:
+        progress("reading and grading", 0, 3)
+    frame = model.grade_all(session, as_of=as_of)
+    graded = time.perf_counter()
+    if progress is not None:
+        progress("storing grades", 1, 3)
+    count = repository.replace_run(
+        session, frame=frame, as_of=as_of, model_version=model.version, created_at=now
+    )
+    if progress is not None:
+        progress("done", 3, 3)
+    by_grade = {int(g): int(n) for g, n in frame.group_by("grade").len().iter_rows()}
+    finished = time.perf_counter()
+    return RunSummary(
+        as_of=as_of,
+        model_version=model.version,
+        graded=count,
+        by_grade=dict(sorted(by_grade.items())),
+        seconds=round(finished - started, 3),
+        step_seconds={
+            "read and grade": round(graded - started, 3),
+            "store": round(finished - graded, 3),
+        },
     )
 
 
@@ -215,8 +313,19 @@ def compute_grades(
     company_ids: list[uuid.UUID],
     as_of: dt.date,
     spec: ExpertSpec = DEFAULT_SPEC,
+    model: GradeModel | None = None,
+    use_active: bool = True,
 ) -> list[Grade]:
     """Grade a few buyers live (a batch of the same engine the full run uses)."""
+    chosen = _model_for(session, spec=spec, model=model, use_active=use_active)
+    if chosen is not None:
+        rows = chosen.grade_some(session, company_ids=company_ids, as_of=as_of)
+        return [
+            _grade_from_row(
+                row, company_id=uuid.UUID(row["company_id"]), as_of=as_of, version=chosen.version
+            )
+            for row in rows.iter_rows(named=True)
+        ]
     inputs = load_for(
         session, company_ids=company_ids, as_of=as_of, payment_months=spec.pay_window_months
     )
@@ -237,26 +346,49 @@ def _company(session: Session, company_id: uuid.UUID) -> Company:
 
 
 def get_grade(
-    session: Session, *, company_id: uuid.UUID, as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC
+    session: Session,
+    *,
+    company_id: uuid.UUID,
+    as_of: dt.date,
+    spec: ExpertSpec = DEFAULT_SPEC,
+    model: GradeModel | None = None,
+    use_active: bool = True,
 ) -> Grade:
-    """The grade stored for ``as_of`` if a run produced one, otherwise computed live."""
+    """The grade stored for ``as_of`` if a run produced one, otherwise computed live.
+
+    By the active trained model when one is active (as :func:`run_grading` chooses).
+    """
     check_as_of(as_of)
     company = _company(session, company_id)
+    chosen = _model_for(session, spec=spec, model=model, use_active=use_active)
+    version = chosen.version if chosen is not None else spec.version
     record = repository.get_grade(
-        session, company_id=company_id, as_of=as_of, model_version=spec.version
+        session, company_id=company_id, as_of=as_of, model_version=version
     )
     if record is not None:
         return _grade_from_record(record, company_ref=company.ref)
-    return compute_grades(session, company_ids=[company_id], as_of=as_of, spec=spec)[0]
+    if chosen is not None:
+        return compute_grades(session, company_ids=[company_id], as_of=as_of, model=chosen)[0]
+    return compute_grades(
+        session, company_ids=[company_id], as_of=as_of, spec=spec, use_active=False
+    )[0]
 
 
 def get_grade_by_ref(
-    session: Session, *, company_ref: str, as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC
+    session: Session,
+    *,
+    company_ref: str,
+    as_of: dt.date,
+    spec: ExpertSpec = DEFAULT_SPEC,
+    model: GradeModel | None = None,
+    use_active: bool = True,
 ) -> Grade:
     company = session.query(Company).filter(Company.ref == company_ref).one_or_none()
     if company is None:
         raise BuyerNotGraded(f"no buyer with company_ref {company_ref!r}")
-    return get_grade(session, company_id=company.id, as_of=as_of, spec=spec)
+    return get_grade(
+        session, company_id=company.id, as_of=as_of, spec=spec, model=model, use_active=use_active
+    )
 
 
 def grade_history(session: Session, *, company_id: uuid.UUID) -> list[Grade]:
@@ -269,20 +401,33 @@ def grade_history(session: Session, *, company_id: uuid.UUID) -> list[Grade]:
 
 
 def export_frame(
-    session: Session, *, as_of: dt.date, spec: ExpertSpec = DEFAULT_SPEC
+    session: Session,
+    *,
+    as_of: dt.date,
+    spec: ExpertSpec = DEFAULT_SPEC,
+    model: GradeModel | None = None,
+    use_active: bool = True,
 ) -> pl.DataFrame:
     """``company_ref,score,grade,pd,reasons`` for every buyer as of ``as_of``.
 
     Reads the stored run when there is one; otherwise grades the registry without storing.
-    Both read committed data in bulk, outside the session's transaction.
+    Both read committed data in bulk, outside the session's transaction. By the active trained
+    model when one is active (as :func:`run_grading` chooses).
     """
     check_as_of(as_of)
     url = _database_url(session)
-    if repository.count_stored(session, as_of=as_of, model_version=spec.version):
-        stored = repository.read_stored_run(
-            database_url=url, as_of=as_of, model_version=spec.version
-        )
+    chosen = _model_for(session, spec=spec, model=model, use_active=use_active)
+    version = chosen.version if chosen is not None else spec.version
+    if repository.count_stored(session, as_of=as_of, model_version=version):
+        stored = repository.read_stored_run(database_url=url, as_of=as_of, model_version=version)
         return stored.cast(EXPORT_SCHEMA)
+    if chosen is not None:
+        return (
+            chosen.grade_all(session, as_of=as_of)
+            .sort("company_ref")
+            .select("company_ref", "score", "grade", "pd", "reasons")
+            .cast(EXPORT_SCHEMA)
+        )
     inputs = load_bulk(database_url=url, as_of=as_of, payment_months=spec.pay_window_months)
     graded = grade_inputs(session, inputs=inputs, as_of=as_of, spec=spec)
     return (

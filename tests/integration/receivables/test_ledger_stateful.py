@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.buyers.models import Company
+from arshield.kit.append_only import drop_guard, install_guard
 from arshield.kit.db import unit_of_work
 from arshield.kit.errors import ArshieldError
 from arshield.receivables import collections, queries
@@ -55,8 +56,10 @@ def test_ledger_invariants_hold_for_any_sequence(
         def __init__(self) -> None:
             super().__init__()
             with unit_of_work(db) as session:
-                for model in (LedgerEntry,):
-                    session.query(model).delete()
+                # The journal is append-only: lift its guard to start each run afresh.
+                drop_guard(session.connection(), "ledger_entries")
+                session.query(LedgerEntry).delete()
+                install_guard(session.connection(), "ledger_entries")
                 from arshield.receivables.models import CreditNote, Dispute
 
                 session.query(Dispute).delete()

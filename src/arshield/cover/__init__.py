@@ -1,0 +1,1 @@
+"""Cover: policies, credit limits and their decisions, buyer capacity and credit checks."""

@@ -1,0 +1,635 @@
+"""Credit checks: the call an ERP makes before every shipment.
+
+A check compares the shipment plus the buyer's current exposure (open invoices on the ledger and
+orders already checked but not yet invoiced) with the cover in force on the ship date, and
+answers ``ok``, ``warn`` or ``block`` with every reason. An order checked with a reference is
+held as exposure until an invoice carries that ``order_ref`` (or for ``ORDER_HOLD_DAYS``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from arshield.buyers.domain import CompanyStatus
+from arshield.buyers.models import Company
+from arshield.cover.domain import DecisionPoint, InForce, Reason, in_force, pending_change
+from arshield.cover.facts import FX_MAX_AGE_DAYS, money_text
+from arshield.cover.models import CheckedOrder, CoverDecision, Policy
+from arshield.fx.domain import FxQuote, stored_quote
+from arshield.fx.models import FxRate
+from arshield.kit.db import lock_for_write
+from arshield.kit.errors import NotFound, ValidationFailed
+from arshield.kit.money import normalize_currency
+from arshield.receivables.models import Invoice, LedgerEntry
+
+ORDER_HOLD_DAYS = 90
+WARN_UTILISATION_BP = 9000
+WARN_EXPIRY_DAYS = 30
+MAX_ORDER_REF = 64
+
+
+class CheckResult(enum.StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    buyer_id: uuid.UUID
+    amount: int
+    currency: str
+    order_ref: str | None = None
+    ship_date: dt.date | None = None
+    policy_id: uuid.UUID | None = None
+
+
+@dataclass
+class CheckOut:
+    """A check's answer; amounts in minor units of ``currency`` (the policy's)."""
+
+    result: CheckResult
+    buyer_id: uuid.UUID
+    buyer_ref: str
+    ship_date: dt.date
+    currency: str
+    amount: int | None
+    policy_id: uuid.UUID | None = None
+    policy_number: str | None = None
+    cover_amount: int = 0
+    cover_state: str = "none"
+    cover_basis: str = "none"
+    cover_expires_on: dt.date | None = None
+    open_invoices: int = 0
+    checked_orders: int = 0
+    overdue_amount: int = 0
+    max_days_overdue: int = 0
+    reasons: list[Reason] = field(default_factory=list)
+    order_ref: str | None = None
+
+    @property
+    def exposure(self) -> int:
+        return self.open_invoices + self.checked_orders
+
+    @property
+    def available(self) -> int:
+        return self.cover_amount - self.exposure
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    """The terms of a policy a check reads."""
+
+    id: uuid.UUID
+    number: str
+    currency: str
+    starts_on: dt.date
+    ends_on: dt.date
+    countries: tuple[str, ...]
+    declaration_threshold: int
+    stop_delivery_days: int
+
+
+@dataclass(slots=True)
+class CoverOnBuyer:
+    """One of the seller's policies and the history of its cover on the buyer."""
+
+    policy: PolicyView
+    points: list[DecisionPoint] = field(default_factory=list)
+    decided: bool = False  # any decision at all, a refused increase included
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerView:
+    id: uuid.UUID
+    ref: str
+    country: str
+    status: CompanyStatus
+
+
+_POLICY_COLUMNS = (
+    Policy.id,
+    Policy.number,
+    Policy.currency,
+    Policy.starts_on,
+    Policy.ends_on,
+    Policy.countries,
+    Policy.declaration_threshold,
+    Policy.stop_delivery_days,
+)
+_DECISION_COLUMNS = (
+    CoverDecision.seq,
+    CoverDecision.status,
+    CoverDecision.amount,
+    CoverDecision.effective_from,
+    CoverDecision.expires_on,
+    CoverDecision.kind,
+    CoverDecision.changes_cover,
+)
+
+
+@functools.cache
+def _buyer_query(*, by_policy: bool, lock: bool) -> Select[Any]:
+    """The buyer and each of the seller's policies (newest first) with its decisions on the
+    buyer: built once per variant, so a check pays for neither building nor cache keys."""
+    on_policy = Policy.org_id == bindparam("org_id")
+    if by_policy:
+        on_policy = and_(on_policy, Policy.id == bindparam("policy_id"))
+    query = (
+        select(Company.id, Company.ref, Company.country, Company.status)
+        .add_columns(*_POLICY_COLUMNS, *_DECISION_COLUMNS)
+        .select_from(Company)
+        .outerjoin(Policy, on_policy)
+        .outerjoin(
+            CoverDecision,
+            and_(CoverDecision.policy_id == Policy.id, CoverDecision.company_id == Company.id),
+        )
+        .where(Company.id == bindparam("buyer_id"))
+        .order_by(Policy.starts_on.desc(), Policy.number, CoverDecision.seq)
+    )
+    return query.with_for_update(of=Company) if lock else query
+
+
+def _buyer_and_covers(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    buyer_id: uuid.UUID,
+    policy_id: uuid.UUID | None,
+    lock: bool,
+) -> tuple[BuyerView, list[CoverOnBuyer]]:
+    """The buyer and the seller's policies with their cover on it, in one statement; ``lock``
+    holds the buyer's row until the transaction ends."""
+    query = _buyer_query(by_policy=policy_id is not None, lock=lock)
+    params = {"org_id": org_id, "buyer_id": buyer_id, "policy_id": policy_id}
+    rows = session.connection().execute(query, params).all()
+    if not rows:
+        raise NotFound(f"no buyer {buyer_id}")
+    first = rows[0]
+    buyer = BuyerView(id=first[0], ref=first[1], country=first[2], status=first[3])
+    if policy_id is not None and first[4] is None:
+        raise NotFound(f"no policy {policy_id}")
+    covers: dict[uuid.UUID, CoverOnBuyer] = {}
+    for row in rows:
+        if row[4] is None:
+            continue
+        cover = covers.get(row[4])
+        if cover is None:
+            cover = covers[row[4]] = CoverOnBuyer(
+                PolicyView(
+                    id=row[4],
+                    number=row[5],
+                    currency=row[6],
+                    starts_on=row[7],
+                    ends_on=row[8],
+                    countries=tuple(row[9].split(",")),
+                    declaration_threshold=row[10],
+                    stop_delivery_days=row[11],
+                )
+            )
+        if row[12] is None:
+            continue
+        cover.decided = True
+        seq, status, amount, effective_from, expires_on, kind, changes_cover = row[12:]
+        if changes_cover:
+            cover.points.append(
+                DecisionPoint(seq, status, amount, effective_from, expires_on, kind)
+            )
+    return buyer, list(covers.values())
+
+
+class Rates:
+    """Converts minor units into ``to`` with one seller's rates on one day; a currency without
+    a usable rate converts to None. ``stored`` holds the rate row chosen for each currency as
+    (base, quote, rate, date, source); its quote is made when first needed."""
+
+    def __init__(
+        self, *, to: str, on: dt.date, stored: dict[str, tuple[str, str, str, dt.date, str]]
+    ) -> None:
+        self.to, self.on = to, on
+        self._stored = stored
+        self._quotes: dict[str, FxQuote | None] = {}
+
+    def quote(self, currency: str) -> FxQuote | None:
+        if currency not in self._quotes:
+            row = self._stored.get(currency)
+            self._quotes[currency] = None if row is None else _quote_of(row, self.to)
+        return self._quotes[currency]
+
+    def convert(self, minor: int, source: str) -> int | None:
+        if source == self.to:
+            return minor
+        quote = self.quote(source)
+        return None if quote is None else quote.convert_minor(minor)
+
+
+def _quote_of(row: tuple[str, str, str, dt.date, str], to: str) -> FxQuote:
+    base, quote, rate, date, source = row
+    return stored_quote(
+        base=base,
+        quote=quote,
+        rate_text_value=rate,
+        date=date,
+        source=source,
+        inverted=base == to,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """What a check reads after the cover: the buyer's open invoices on the seller's ledger
+    as (currency, outstanding, due date), the orders held for it as (currency, total), and the
+    seller's rates for every currency involved."""
+
+    open_items: list[tuple[str, int, dt.date]]
+    orders: list[tuple[str, int]]
+    rates: Rates
+
+
+@functools.cache
+def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
+    """One buyer's open invoices (kind ``i``), held orders (``o``) and the seller's rates
+    between the policy currency and the currencies of the buyer's invoices, orders and the
+    shipment (``r``), as rows of (kind, currency or base, amount, date, quote, rate, source);
+    built once per variant."""
+    org: BindParameter[Any] = bindparam("org_id")
+    company: BindParameter[Any] = bindparam("company_id")
+    settled = (
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(
+            LedgerEntry.org_id == org,
+            LedgerEntry.invoice_id == Invoice.id,
+            LedgerEntry.date <= bindparam("today"),
+        )
+        .scalar_subquery()
+    )
+    invoices: Select[Any] = select(
+        literal_column("'i'"),
+        Invoice.currency,
+        Invoice.amount - settled,
+        Invoice.due_date,
+        null(),
+        null(),
+        null(),
+    ).where(Invoice.org_id == org, Invoice.company_id == company)
+    invoiced = exists().where(
+        and_(Invoice.org_id == CheckedOrder.org_id, Invoice.order_ref == CheckedOrder.order_ref)
+    )
+    held: Select[Any] = select(
+        literal_column("'o'"),
+        CheckedOrder.currency,
+        func.sum(CheckedOrder.amount),
+        null(),
+        null(),
+        null(),
+        null(),
+    ).where(
+        CheckedOrder.org_id == org,
+        CheckedOrder.company_id == company,
+        CheckedOrder.result != CheckResult.BLOCK.value,
+        CheckedOrder.checked_at >= bindparam("held_since"),
+        ~invoiced,
+    )
+    if skip:
+        held = held.where(CheckedOrder.order_ref != bindparam("skip"))
+    # Every currency the buyer was invoiced or checked in (a superset of those needed).
+    involved = union(
+        select(Invoice.currency).where(Invoice.org_id == org, Invoice.company_id == company),
+        select(CheckedOrder.currency).where(
+            CheckedOrder.org_id == org, CheckedOrder.company_id == company
+        ),
+    )
+    to: BindParameter[Any] = bindparam("to")
+    currency: BindParameter[Any] = bindparam("currency")
+    rates: Select[Any] = select(
+        literal_column("'r'"),
+        FxRate.base,
+        null(),
+        FxRate.date,
+        FxRate.quote,
+        FxRate.rate,
+        FxRate.source,
+    ).where(
+        FxRate.org_id == org,
+        or_(
+            and_(FxRate.quote == to, or_(FxRate.base == currency, FxRate.base.in_(involved))),
+            and_(FxRate.base == to, or_(FxRate.quote == currency, FxRate.quote.in_(involved))),
+        ),
+        FxRate.date <= bindparam("on"),
+        FxRate.date >= bindparam("earliest"),
+    )
+    return union_all(invoices, held.group_by(CheckedOrder.currency), rates)
+
+
+def read_exposure(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    company_id: uuid.UUID,
+    now: dt.datetime,
+    skip: str | None,
+    currency: str,
+    to: str,
+    on: dt.date,
+) -> Exposure:
+    """The buyer's exposure on the seller's ledger and the seller's rates into ``to`` on
+    ``on``, in one statement.
+
+    The rates follow :func:`arshield.fx.service.rates_for`: for each currency the newest rate
+    within ``FX_MAX_AGE_DAYS`` up to ``on``, of the pair itself or its inverse, the pair itself
+    on the same date.
+    """
+    params = {
+        "org_id": org_id,
+        "company_id": company_id,
+        "today": now.date(),
+        "held_since": now - dt.timedelta(days=ORDER_HOLD_DAYS),
+        "skip": skip,
+        "currency": currency,
+        "to": to,
+        "on": on,
+        "earliest": on - dt.timedelta(days=FX_MAX_AGE_DAYS),
+    }
+    query = _exposure_query(skip=skip is not None)
+    open_items: list[tuple[str, int, dt.date]] = []
+    orders: list[tuple[str, int]] = []
+    best: dict[str, tuple[tuple[dt.date, bool], tuple[str, str, str, dt.date, str]]] = {}
+    for kind, cur, amount, day, quote, rate, source in (
+        session.connection().execute(query, params).all()
+    ):
+        if kind == "i":
+            if amount > 0:
+                open_items.append((cur, int(amount), day))
+        elif kind == "o":
+            orders.append((cur, int(amount)))
+        else:  # a rate: the newest wins, then the pair itself over its inverse
+            inverted = cur == to
+            rank = (day, not inverted)
+            found = quote if inverted else cur
+            if found not in best or rank > best[found][0]:
+                best[found] = (rank, (cur, quote, rate, day, source))
+    stored = {found: row for found, (_rank, row) in best.items()}
+    return Exposure(open_items, orders, Rates(to=to, on=on, stored=stored))
+
+
+def credit_check(
+    session: Session, check: CheckIn, *, org_id: uuid.UUID, now: dt.datetime
+) -> CheckOut:
+    """Check one shipment for the seller ``org_id`` and hold the order when it may ship."""
+    today = now.date()
+    ship = check.ship_date or today
+    if check.amount <= 0:
+        raise ValidationFailed("amount must be more than 0")
+    currency = normalize_currency(check.currency)
+    order_ref = check.order_ref.strip() if check.order_ref else None
+    if order_ref is not None and not 0 < len(order_ref) <= MAX_ORDER_REF:
+        raise ValidationFailed(f"order_ref must be 1-{MAX_ORDER_REF} characters")
+    if abs((ship - today).days) > 366:
+        raise ValidationFailed("ship_date must be within a year of today")
+    if order_ref is not None:
+        # Holding an order is check-then-act on the buyer's exposure: one writer per buyer.
+        lock_for_write(session)
+    company, found = _buyer_and_covers(
+        session,
+        org_id=org_id,
+        buyer_id=check.buyer_id,
+        policy_id=check.policy_id,
+        lock=order_ref is not None,
+    )
+    out = CheckOut(
+        result=CheckResult.OK,
+        buyer_id=company.id,
+        buyer_ref=company.ref,
+        ship_date=ship,
+        currency=currency,
+        amount=check.amount,
+        order_ref=order_ref,
+    )
+    covers = [
+        c
+        for c in found
+        if c.policy.starts_on <= ship <= c.policy.ends_on and company.country in c.policy.countries
+    ]
+    if not covers:
+        out.reasons.append(
+            Reason("NO_POLICY", f"no policy in force on {ship} covers buyers in {company.country}")
+        )
+        return _finish(session, out, org_id, company.id, now, CheckResult.BLOCK)
+    chosen, cover = max(
+        ((c, in_force(c.points, ship)) for c in covers),
+        key=lambda pair: (pair[1].amount, pair[0].policy.starts_on),
+    )
+    policy = chosen.policy
+    out.policy_id, out.policy_number, out.currency = policy.id, policy.number, policy.currency
+    exposure = read_exposure(
+        session,
+        org_id=org_id,
+        company_id=company.id,
+        now=now,
+        skip=order_ref,
+        currency=currency,
+        to=policy.currency,
+        on=min(today, ship),
+    )
+    rates, open_items, held = exposure.rates, exposure.open_items, exposure.orders
+    amount = rates.convert(check.amount, currency)
+    out.amount = amount
+    result = _cover_terms(out, chosen, cover, ship)
+    missing: set[str] = set()
+    if amount is None:
+        missing.add(currency)
+    for cur, outstanding, due in open_items:
+        value = rates.convert(outstanding, cur)
+        if value is None:
+            missing.add(cur)
+            continue
+        out.open_invoices += value
+        if due < ship:
+            out.overdue_amount += value
+            out.max_days_overdue = max(out.max_days_overdue, (ship - due).days)
+    for cur, total in held:
+        value = rates.convert(total, cur)
+        if value is None:
+            missing.add(cur)
+        else:
+            out.checked_orders += value
+    if missing:
+        pairs = ", ".join(f"{c}/{policy.currency}" for c in sorted(missing))
+        out.reasons.append(Reason("FX_RATE_MISSING", f"no rate for {pairs} on {rates.on}"))
+        return _finish(session, out, org_id, company.id, now, CheckResult.BLOCK)
+    assert amount is not None
+    result = _worst(result, _exposure_terms(out, chosen, amount, ship))
+    if company.status is not CompanyStatus.ACTIVE:
+        out.reasons.append(Reason("BUYER_INSOLVENT", f"the buyer is {company.status.value}"))
+        result = CheckResult.BLOCK
+    if result is CheckResult.OK:
+        out.reasons.append(
+            Reason(
+                "WITHIN_COVER",
+                f"{money_text(out.exposure + amount, policy.currency)} after this shipment is "
+                f"within the cover of {money_text(out.cover_amount, policy.currency)}",
+            )
+        )
+    return _finish(session, out, org_id, company.id, now, result)
+
+
+def _worst(a: CheckResult, b: CheckResult) -> CheckResult:
+    order = [CheckResult.OK, CheckResult.WARN, CheckResult.BLOCK]
+    return max(a, b, key=order.index)
+
+
+def _cover_terms(out: CheckOut, chosen: CoverOnBuyer, cover: InForce, ship: dt.date) -> CheckResult:
+    policy = chosen.policy
+    out.cover_state = cover.state
+    if cover.covered:
+        out.cover_amount = cover.amount
+        out.cover_basis = cover.decision.kind.value if cover.decision else "none"
+        out.cover_expires_on = cover.decision.expires_on if cover.decision else None
+        if (
+            out.cover_expires_on is not None
+            and (out.cover_expires_on - ship).days <= WARN_EXPIRY_DAYS
+        ):
+            out.reasons.append(
+                Reason("COVER_EXPIRING", f"the cover expires on {out.cover_expires_on}")
+            )
+            return CheckResult.WARN
+        return CheckResult.OK
+    if cover.state == "cancelled":
+        out.reasons.append(
+            Reason(
+                "COVER_CANCELLED",
+                f"cover was cancelled from {_since(cover, ship)}",
+            )
+        )
+        return CheckResult.BLOCK
+    if cover.state == "expired":
+        out.reasons.append(
+            Reason(
+                "COVER_EXPIRED",
+                f"cover expired on {cover.decision.expires_on if cover.decision else ship}",
+            )
+        )
+        return CheckResult.BLOCK
+    if not chosen.decided and policy.declaration_threshold > 0:
+        out.cover_amount = policy.declaration_threshold
+        out.cover_basis = "declaration_threshold"
+        out.cover_state = "in_force"
+        out.reasons.append(
+            Reason(
+                "DECLARATION_THRESHOLD",
+                "no cover was requested; exposure up to the declaration threshold of "
+                f"{money_text(policy.declaration_threshold, policy.currency)} needs no application",
+            )
+        )
+        return CheckResult.OK
+    out.reasons.append(
+        Reason("NO_COVER", f"no cover on this buyer under policy {policy.number} on {ship}")
+    )
+    return CheckResult.BLOCK
+
+
+def _exposure_terms(out: CheckOut, chosen: CoverOnBuyer, amount: int, ship: dt.date) -> CheckResult:
+    policy = chosen.policy
+    result = CheckResult.OK
+    cur = policy.currency
+    if out.max_days_overdue > policy.stop_delivery_days:
+        out.reasons.append(
+            Reason(
+                "STOP_DELIVERY",
+                f"{money_text(out.overdue_amount, cur)} overdue, up to {out.max_days_overdue} days "
+                f"past due: beyond the policy's stop-delivery threshold of "
+                f"{policy.stop_delivery_days} days",
+            )
+        )
+        result = CheckResult.BLOCK
+    elif out.overdue_amount > 0:
+        out.reasons.append(
+            Reason(
+                "OVERDUE",
+                f"{money_text(out.overdue_amount, cur)} overdue, up to {out.max_days_overdue} days",
+            )
+        )
+        result = CheckResult.WARN
+    after = out.exposure + amount
+    if out.cover_amount > 0 and after > out.cover_amount:
+        out.reasons.append(
+            Reason(
+                "COVER_EXCEEDED",
+                f"{money_text(after, cur)} after this shipment exceeds the cover of "
+                f"{money_text(out.cover_amount, cur)} ({money_text(max(out.available, 0), cur)} "
+                "available)",
+            )
+        )
+        return CheckResult.BLOCK
+    if out.cover_amount > 0 and after * 10_000 >= out.cover_amount * WARN_UTILISATION_BP:
+        out.reasons.append(
+            Reason(
+                "HIGH_UTILISATION",
+                f"this shipment uses {after * 100 // out.cover_amount}% of the cover",
+            )
+        )
+        result = _worst(result, CheckResult.WARN)
+    pending = pending_change(chosen.points, ship)
+    if pending is not None and pending.amount < after:
+        out.reasons.append(
+            Reason(
+                "COVER_REDUCTION_PENDING",
+                f"cover falls to {money_text(pending.amount, cur)} from {pending.effective_from}",
+            )
+        )
+        result = _worst(result, CheckResult.WARN)
+    return result
+
+
+def _finish(
+    session: Session,
+    out: CheckOut,
+    org_id: uuid.UUID,
+    company_id: uuid.UUID,
+    now: dt.datetime,
+    result: CheckResult,
+) -> CheckOut:
+    out.result = result
+    if out.order_ref is None or out.amount is None:
+        return out
+    row = session.scalars(
+        select(CheckedOrder).where(
+            CheckedOrder.org_id == org_id, CheckedOrder.order_ref == out.order_ref
+        )
+    ).one_or_none()
+    if row is None:
+        row = CheckedOrder(id=uuid.uuid4(), org_id=org_id, order_ref=out.order_ref)
+        session.add(row)
+    elif row.company_id != company_id:
+        raise ValidationFailed(f"order_ref {out.order_ref!r} was checked for another buyer")
+    row.company_id, row.policy_id = company_id, out.policy_id
+    row.amount, row.currency = out.amount, out.currency
+    row.ship_date, row.result, row.checked_at = out.ship_date, result.value, now
+    session.flush()
+    return out
+
+
+def _since(cover: InForce, ship: dt.date) -> dt.date:
+    return cover.decision.effective_from if cover.decision else ship
