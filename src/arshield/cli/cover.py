@@ -69,9 +69,6 @@ def _actor(session: Session) -> Actor:
     return Actor(name=cli_actor(), now=utcnow(), org_id=org_id)
 
 
-_date = option_date
-
-
 def _buyer(session: Session, ref: str) -> Company:
     company = session.scalars(select(Company).where(Company.ref == ref)).one_or_none()
     if company is None:
@@ -259,14 +256,12 @@ def _cover_row(out: CoverOut) -> dict[str, Any]:
 
 
 def _cover_out(session: Session, request: CoverRequest, as_of: dt.date | None) -> CoverOut:
-    history = service.decisions_for(session, request)
-    own = [d for d in history if d.request_id == request.id]
-    state = service.in_force_for(session, request, as_of or today())
+    read = service.history_of(session, request, as_of or today())
     return CoverOut.build(
         request,
-        own[0] if own else None,
-        in_force=InForceOut.build(state, request.currency, history),
-        history=history,
+        read.own,
+        in_force=InForceOut.build(read.state, request.currency, read.decisions),
+        history=read.decisions,
     )
 
 
@@ -307,11 +302,11 @@ def cover_request(
                 currency=currency,
                 kind=kind,
                 payment_terms_days=terms_days,
-                credit_report_date=_date(credit_report_date, "--credit-report-date"),
+                credit_report_date=option_date(credit_report_date, "--credit-report-date"),
             ),
             actor=_actor(session),
             seller_org_id=None,
-            as_of=_date(as_of, "--as-of"),
+            as_of=option_date(as_of, "--as-of"),
         )
         out = _cover_out(session, outcome.request, None)
     _emit_cover(out, fmt)
@@ -344,8 +339,8 @@ def cover_decide(
                 amount=minor_of(amount, request.currency),
                 comment=comment,
                 conditions=tuple(condition),
-                expires_on=_date(expires_on, "--expires-on"),
-                review_on=_date(review_on, "--review-on"),
+                expires_on=option_date(expires_on, "--expires-on"),
+                review_on=option_date(review_on, "--review-on"),
             ),
             actor=_actor(session),
         )
@@ -440,7 +435,7 @@ def cover_show(
     """One cover with its decision, the cover in force and the whole history."""
     with transaction() as session:
         request = service.get_cover(session, cover_id, seller_org_id=None)
-        out = _cover_out(session, request, _date(as_of, "--as-of"))
+        out = _cover_out(session, request, option_date(as_of, "--as-of"))
     _emit_cover(out, fmt)
     if fmt is OutputFormat.TABLE and out.history:
         emit_rows(
@@ -494,7 +489,7 @@ def cover_accumulation(
     """Aggregate cover in force by buyer, country, sector or grade."""
     with transaction() as session:
         result = accumulation_service.accumulation(
-            session, by=by, as_of=_date(as_of, "--as-of") or today(), currency=currency
+            session, by=by, as_of=option_date(as_of, "--as-of") or today(), currency=currency
         )
         out = AccumulationOut.build(result)
     if fmt is OutputFormat.JSON:
@@ -534,7 +529,7 @@ def credit_check_command(
                 amount=minor_of(amount, currency) or 0,
                 currency=currency,
                 order_ref=order_ref,
-                ship_date=_date(ship_date, "--ship-date"),
+                ship_date=option_date(ship_date, "--ship-date"),
                 policy_id=policy_id,
             ),
             org_id=seller.id,

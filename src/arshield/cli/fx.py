@@ -27,9 +27,6 @@ DEFAULT_MAX_BYTES = 1024**3
 LIST_COLUMNS = ["date", "base", "quote", "rate", "source", "updated_at"]
 
 
-_date = option_date
-
-
 @app.command("import")
 @handle_errors
 def import_file(
@@ -91,8 +88,8 @@ def list_rates(
             org_id=org_id,
             base=base,
             quote=quote,
-            date_from=_date(date_from, "--from"),
-            date_to=_date(date_to, "--to"),
+            date_from=option_date(date_from, "--from"),
+            date_to=option_date(date_to, "--to"),
             limit=limit,
         )
         records = [
@@ -123,7 +120,7 @@ def convert(
     fmt: ReportFormat = typer.Option(ReportFormat.TABLE, "--format", help="table or json."),
 ) -> None:
     """Convert AMOUNT from FROM into TO at the rate in force on --on (half-even)."""
-    on_date = _date(on, "--on")
+    on_date = option_date(on, "--on")
     assert on_date is not None
     with transaction() as session:
         org_id = orgs_service.get_org_by_ref(session, org).id

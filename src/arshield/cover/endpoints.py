@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import uuid
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
 from anyio.lowlevel import RunVar
@@ -265,19 +265,17 @@ def edit_policy(
 def _cover_out(
     session: SessionDep,
     request: CoverRequest,
-    decision: Any,
     *,
     principal: Principal,
     as_of: dt.date | None = None,
     history: bool = False,
 ) -> CoverOut:
-    decisions = service.decisions_for(session, request)
-    state = service.in_force_for(session, request, as_of or today())
+    read = service.history_of(session, request, as_of or today())
     return CoverOut.build(
         request,
-        decision,
-        in_force=InForceOut.build(state, request.currency, decisions),
-        history=decisions if history else None,
+        read.own,
+        in_force=InForceOut.build(read.state, request.currency, read.decisions),
+        history=read.decisions if history else None,
         show_suggestion=principal.is_insurer,
     )
 
@@ -313,7 +311,7 @@ def request_cover(
         actor=_actor(principal),
         seller_org_id=_seller_scope(principal),
     )
-    out = _cover_out(session, outcome.request, outcome.decision, principal=principal)
+    out = _cover_out(session, outcome.request, principal=principal)
     code = 202 if outcome.request.status is CoverStatus.REFERRED else 201
     return idem.respond(session, out, status_code=code)
 
@@ -373,11 +371,7 @@ def get_cover(
     """One cover request with its outcome, the cover in force on ``as_of`` and its history."""
     principal.require(Action.READ_POLICIES)
     request = service.get_cover(session, cover_id, seller_org_id=_seller_scope(principal))
-    decisions = service.decisions_for(session, request)
-    own = [d for d in decisions if d.request_id == request.id]
-    return _cover_out(
-        session, request, own[0] if own else None, principal=principal, as_of=as_of, history=True
-    )
+    return _cover_out(session, request, principal=principal, as_of=as_of, history=True)
 
 
 @router.post("/covers/{cover_id}/decision", response_model=CoverOut, responses=Writes)
@@ -407,7 +401,7 @@ def decide_cover(
         ),
         actor=_actor(principal),
     )
-    out = _cover_out(session, outcome.request, outcome.decision, principal=principal)
+    out = _cover_out(session, outcome.request, principal=principal)
     return idem.respond(session, out)
 
 

@@ -30,8 +30,9 @@ from arshield.orgs.models import Organisation
 from arshield.receivables.domain import EntryKind
 from arshield.receivables.models import Invoice, LedgerEntry
 from arshield.risk.domain import Grade
-from arshield.risk.service import get_grade
+from arshield.risk.service import BuyerNotGraded, get_grade
 from arshield.risk.tables import service as tables_service
+from arshield.risk.tables.domain import NoRatingInForce
 
 INSOLVENCY_EVENTS = (EventType.INSOLVENCY_FILING, EventType.INSOLVENCY_OPENED)
 INSOLVENCY_LOOKBACK_DAYS = 730
@@ -314,7 +315,7 @@ def buyer_grade(session: Session, company_id: uuid.UUID, as_of: dt.date) -> Grad
     """The buyer's grade as of the day (stored run, else computed live)."""
     try:
         return get_grade(session, company_id=company_id, as_of=as_of)
-    except Exception:
+    except BuyerNotGraded:
         return None
 
 
@@ -395,6 +396,27 @@ def insurer_refused_recently(
     return bool(found)
 
 
+def _risk_ratings(
+    session: Session, company: Company, as_of: dt.date
+) -> tuple[int | None, str | None]:
+    """The buyer's country short-term risk level and sector risk in force (None: unrated)."""
+    try:
+        level: int | None = tables_service.get_country(
+            session, country=company.country, as_of=as_of
+        ).short_term
+    except NoRatingInForce:
+        level = None
+    sector = None
+    if company.sector:
+        try:
+            sector = tables_service.get_sector(
+                session, section=company.sector[:1], as_of=as_of
+            ).risk
+        except NoRatingInForce:
+            sector = None
+    return level, sector
+
+
 def buyer_view(
     session: Session,
     *,
@@ -427,9 +449,7 @@ def buyer_view(
         left = converter.convert(max(capacity.available, 0), capacity.currency, policy.currency)
         if left is None:
             capacity_text = f"no {capacity.currency}/{policy.currency} rate for the buyer capacity"
-    countries = tables_service.country_risk_as_of(session, as_of=as_of)
-    sectors = tables_service.sector_risk_as_of(session, as_of=as_of)
-    rating = countries.get(company.country)
+    rating, sector = _risk_ratings(session, company, as_of)
     governing = current.decision
     view = BuyerView(
         ref=company.ref,
@@ -439,8 +459,8 @@ def buyer_view(
         grade=grade.grade if grade else None,
         pd=grade.pd if grade else None,
         confidence=grade.confidence if grade else None,
-        country_short_term=rating.short_term if rating else None,
-        sector_risk=sectors.get(company.sector[:1]) if company.sector else None,
+        country_short_term=rating,
+        sector_risk=sector,
         equity=size.equity,
         monthly_sales=size.monthly_sales,
         capacity_left=left,

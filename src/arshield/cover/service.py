@@ -648,13 +648,20 @@ def queue(
     return page, len(ranked)
 
 
-def decisions_for(session: Session, request: CoverRequest) -> list[CoverDecision]:
-    """The whole history of the cover this request belongs to."""
-    return facts.decisions_of(session, request.policy_id, request.company_id)
+@dataclass(frozen=True, slots=True)
+class CoverHistory:
+    """A cover's whole history, the decision a request led to, and the cover in force on a day
+    (read from the history, one query)."""
+
+    decisions: list[CoverDecision]
+    own: CoverDecision | None
+    state: InForce
 
 
-def in_force_for(session: Session, request: CoverRequest, on: dt.date) -> InForce:
-    return facts.cover_in_force(session, request.policy_id, request.company_id, on)
+def history_of(session: Session, request: CoverRequest, on: dt.date) -> CoverHistory:
+    decisions = facts.decisions_of(session, request.policy_id, request.company_id)
+    own = next((d for d in decisions if d.request_id == request.id), None)
+    return CoverHistory(decisions, own, in_force(facts.points_of(decisions), on))
 
 
 # --- capacity ------------------------------------------------------------------------------------
