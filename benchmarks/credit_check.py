@@ -15,8 +15,10 @@ workers against PostgreSQL, on loopback, with the baseline measured in the same 
 4. wrk (2 threads, 64 connections) POSTs credit checks over random buyers and amounts, one in
    ten in USD and one in twenty with a unique ``order_ref`` (held as exposure, a write), for a
    warm-up and then the measured duration.
-5. The same against the baseline (``baseline_app.py``: the same body validated, one primary-key
-   lookup over the same driver and pool size, no authentication), served the same way.
+5. The same against the baselines (``baseline_app.py``: the same body validated, one
+   primary-key lookup at the product's pool size, no authentication; ``baseline`` a thread-pool
+   route over SQLAlchemy and psycopg, ``baseline-async`` an async route over asyncpg), served
+   the same way.
    Servers run one at a time; the orders a load held are deleted after each run.
 6. Prints requests/s, p50/p99, non-2xx, and the CPU the servers and the PostgreSQL backends
    used per request, per run and as medians of ``--runs``; ``--json`` writes them too
@@ -65,6 +67,7 @@ SERVER_FLAGS = ("--workers", "2", "--no-access-log", "--log-level", "warning")
 APPS = {
     "arshield": ("arshield.api.asgi:app", None),
     "baseline": ("baseline_app:app", HERE),
+    "baseline-async": ("baseline_app:async_app", HERE),
 }
 
 LUA = r"""
@@ -171,7 +174,7 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def table(results: dict[str, list[dict[str, float]]]) -> str:
     lines = [
-        f"{'app':9} {'run':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
+        f"{'app':14} {'run':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} "
         f"{'app CPU':>8} {'PG CPU':>7}  load"
     ]
     for name, runs in results.items():
@@ -179,7 +182,7 @@ def table(results: dict[str, list[dict[str, float]]]) -> str:
         for label, r in rows:
             load = f"{r['load_before']:.2f} -> {r['load_after']:.2f}" if "load_after" in r else ""
             lines.append(
-                f"{name:9} {label:>6} {r['rps']:>8,.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
+                f"{name:14} {label:>6} {r['rps']:>8,.0f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} "
                 f"{r['non_2xx']:>8,.0f} {r['app_cpu_ms']:>8.2f} {r['pg_cpu_ms']:>7.2f}  {load}"
             )
     lines.append("(CPU in ms per request: the server's processes, and PostgreSQL's backends)")
@@ -245,7 +248,7 @@ def main() -> None:
         book.counts["load_seconds"] = round(time.perf_counter() - started, 1)
     forget_load_orders(url)
     print("book:", ", ".join(f"{k} {v:,}" for k, v in book.counts.items()))
-    names = ["arshield"] if args.no_baseline else ["arshield", "baseline"]
+    names = ["arshield"] if args.no_baseline else list(APPS)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     tag = uuid.uuid4().hex[:8]
     backends = Backends(url)
@@ -273,7 +276,7 @@ def main() -> None:
                     print(f"--- {name} log ---\n{server.log.read_text()[-3000:]}")
                 results[name].append(result)
                 print(
-                    f"run {run} {name:9} {result['rps']:8,.0f} req/s  "
+                    f"run {run} {name:14} {result['rps']:8,.0f} req/s  "
                     f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
                     f"non-2xx {result['non_2xx']:,.0f}  CPU/request: app "
                     f"{result['app_cpu_ms']:.2f} ms, PostgreSQL {result['pg_cpu_ms']:.2f} ms  "

@@ -21,6 +21,17 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     grade_model_version: str = Field(default="expert-1.0")
+    credit_check_fast_path: bool = Field(
+        default=True,
+        description="On PostgreSQL, answer credit checks that only read on the event loop "
+        "(asyncpg) instead of the route's thread; the answers are the same.",
+    )
+    credit_check_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections per worker for the credit-check fast path.",
+    )
     idempotency_stale_after_seconds: float = Field(
         default=60,
         gt=0,

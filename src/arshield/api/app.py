@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from arshield import __version__
 from arshield.api.errors import install_error_handlers
+from arshield.api.fast_checks import FastCreditChecks
 from arshield.api.limits import BodyLimit
 from arshield.audit.endpoints import router as audit_router
 from arshield.buyers.endpoints import router as buyers_router
@@ -24,10 +28,23 @@ from arshield.workbench import service as workbench_service
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class Api(FastAPI):
+    """The application. On PostgreSQL the credit checks an ERP sends before every shipment go
+    to :class:`FastCreditChecks` first, ahead of the framework's middleware."""
+
+    fast_checks: FastCreditChecks | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_checks is not None:
+            await self.fast_checks(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> Api:
     """Build the application for ``settings`` (the environment's by default)."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = Api(
         title="arshield",
         version=__version__,
         summary="Accounts-receivable protection: buyers, grades, cover, receivables, claims.",
@@ -43,6 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
     )
+    if settings.credit_check_fast_path and engine.dialect.name == "postgresql":
+        app.fast_checks = FastCreditChecks(
+            functools.partial(FastAPI.__call__, app),
+            database_url=settings.database_url,
+            pool_size=settings.credit_check_pool_size,
+        )
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

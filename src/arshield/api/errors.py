@@ -12,7 +12,19 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from arshield.kit.errors import ArshieldError
+from arshield.kit.errors import ArshieldError, ServiceUnavailable
+
+DATABASE_UNAVAILABLE = ServiceUnavailable("the database is unavailable; try again")
+
+
+class InternalError(ArshieldError):
+    """An unexpected error; it is logged."""
+
+    status_code = 500
+    error_type = "internal_error"
+
+
+INTERNAL_ERROR = InternalError("an unexpected error occurred")
 
 
 class ErrorBody(BaseModel):
@@ -36,14 +48,18 @@ def _render(status: int, error: str, detail: Any) -> JSONResponse:
     )
 
 
+def error_response(exc: ArshieldError) -> JSONResponse:
+    """The response to one of the platform's errors (401 asks for a bearer key)."""
+    response = _render(exc.status_code, exc.error_type, exc.detail)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ArshieldError)
     async def _arshield(_request: Request, exc: ArshieldError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        response = _render(exc.status_code, exc.error_type, exc.detail)
-        if headers:
-            response.headers.update(headers)
-        return response
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -66,7 +82,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(_request: Request, _exc: OperationalError) -> JSONResponse:
-        return _render(503, "service_unavailable", "the database is unavailable; try again")
+        return error_response(DATABASE_UNAVAILABLE)
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_request: Request, exc: DBAPIError) -> JSONResponse:

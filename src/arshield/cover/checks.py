@@ -12,12 +12,14 @@ import datetime as dt
 import enum
 import functools
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     CompoundSelect,
+    Insert,
     Select,
     and_,
     bindparam,
@@ -27,14 +29,25 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    tuple_,
     union,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from arshield.buyers.domain import CompanyStatus
 from arshield.buyers.models import Company
-from arshield.cover.domain import DecisionPoint, InForce, Reason, in_force, pending_change
+from arshield.cover.domain import (
+    CoverKind,
+    CoverStatus,
+    DecisionPoint,
+    InForce,
+    Reason,
+    in_force,
+    pending_change,
+)
 from arshield.cover.facts import FX_MAX_AGE_DAYS, money_text
 from arshield.cover.models import CheckedOrder, CoverDecision, Policy
 from arshield.fx.domain import FxQuote, stored_quote
@@ -42,6 +55,7 @@ from arshield.fx.models import FxRate
 from arshield.kit.db import lock_for_write
 from arshield.kit.errors import NotFound, ValidationFailed
 from arshield.kit.money import normalize_currency
+from arshield.orgs.repository import KEY_HOLDER
 from arshield.receivables.models import Invoice, LedgerEntry
 
 ORDER_HOLD_DAYS = 90
@@ -150,16 +164,22 @@ _DECISION_COLUMNS = (
 )
 
 
-@functools.cache
-def _buyer_query(*, by_policy: bool, lock: bool) -> Select[Any]:
-    """The buyer and each of the seller's policies (newest first) with its decisions on the
-    buyer: built once per variant, so a check pays for neither building nor cache keys."""
-    on_policy = Policy.org_id == bindparam("org_id")
+def _buyer_rows(*, by_policy: bool, org: ColumnElement[Any], records: bool) -> Select[Any]:
+    """The buyer and each of the seller ``org``'s policies (newest first) with its decisions
+    on the buyer; ``records`` makes each row one column (a record of the same values)."""
+    on_policy = Policy.org_id == org
     if by_policy:
         on_policy = and_(on_policy, Policy.id == bindparam("policy_id"))
-    query = (
-        select(Company.id, Company.ref, Company.country, Company.status)
-        .add_columns(*_POLICY_COLUMNS, *_DECISION_COLUMNS)
+    columns = (
+        Company.id,
+        Company.ref,
+        Company.country,
+        Company.status,
+        *_POLICY_COLUMNS,
+        *_DECISION_COLUMNS,
+    )
+    return (
+        (select(tuple_(*columns)) if records else select(*columns))
         .select_from(Company)
         .outerjoin(Policy, on_policy)
         .outerjoin(
@@ -169,26 +189,34 @@ def _buyer_query(*, by_policy: bool, lock: bool) -> Select[Any]:
         .where(Company.id == bindparam("buyer_id"))
         .order_by(Policy.starts_on.desc(), Policy.number, CoverDecision.seq)
     )
+
+
+@functools.cache
+def _buyer_query(*, by_policy: bool, lock: bool) -> Select[Any]:
+    """:func:`_buyer_rows` of the seller ``:org_id``: built once per variant, so a check pays
+    for neither building nor cache keys."""
+    query = _buyer_rows(by_policy=by_policy, org=bindparam("org_id"), records=False)
     return query.with_for_update(of=Company) if lock else query
 
 
-def _buyer_and_covers(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    buyer_id: uuid.UUID,
-    policy_id: uuid.UUID | None,
-    lock: bool,
-) -> tuple[BuyerView, list[CoverOnBuyer]]:
-    """The buyer and the seller's policies with their cover on it, in one statement; ``lock``
-    holds the buyer's row until the transaction ends."""
+def buyer_statement(
+    *, org_id: uuid.UUID, buyer_id: uuid.UUID, policy_id: uuid.UUID | None, lock: bool
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The statement reading the buyer and the seller's policies with their cover on it, and
+    its parameters; ``lock`` holds the buyer's row until the transaction ends."""
     query = _buyer_query(by_policy=policy_id is not None, lock=lock)
-    params = {"org_id": org_id, "buyer_id": buyer_id, "policy_id": policy_id}
-    rows = session.connection().execute(query, params).all()
+    return query, {"org_id": org_id, "buyer_id": buyer_id, "policy_id": policy_id}
+
+
+def buyer_and_covers(
+    rows: Sequence[Any], *, buyer_id: uuid.UUID, policy_id: uuid.UUID | None
+) -> tuple[BuyerView, list[CoverOnBuyer]]:
+    """The buyer and the seller's policies with their cover on it, from the rows of
+    :func:`buyer_statement` (as any driver returns them: enums may come as their text)."""
     if not rows:
         raise NotFound(f"no buyer {buyer_id}")
     first = rows[0]
-    buyer = BuyerView(id=first[0], ref=first[1], country=first[2], status=first[3])
+    buyer = BuyerView(id=first[0], ref=first[1], country=first[2], status=CompanyStatus(first[3]))
     if policy_id is not None and first[4] is None:
         raise NotFound(f"no policy {policy_id}")
     covers: dict[uuid.UUID, CoverOnBuyer] = {}
@@ -212,10 +240,11 @@ def _buyer_and_covers(
         if row[12] is None:
             continue
         cover.decided = True
-        seq, status, amount, effective_from, expires_on, kind, changes_cover = row[12:]
-        if changes_cover:
+        if row[18]:  # changes_cover
             cover.points.append(
-                DecisionPoint(seq, status, amount, effective_from, expires_on, kind)
+                DecisionPoint(
+                    row[12], CoverStatus(row[13]), row[14], row[15], row[16], CoverKind(row[17])
+                )
             )
     return buyer, list(covers.values())
 
@@ -268,13 +297,13 @@ class Exposure:
     rates: Rates
 
 
-@functools.cache
-def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
-    """One buyer's open invoices (kind ``i``), held orders (``o``) and the seller's rates
-    between the policy currency and the currencies of the buyer's invoices, orders and the
-    shipment (``r``), as rows of (kind, currency or base, amount, date, quote, rate, source);
-    built once per variant."""
-    org: BindParameter[Any] = bindparam("org_id")
+def _exposure_rows(
+    *, skip: bool, org: ColumnElement[Any], to: ColumnElement[Any] | Select[Any]
+) -> CompoundSelect[Any]:
+    """One buyer's open invoices (kind ``i``), held orders (``o``) and the seller ``org``'s
+    rates between ``to`` (a currency, or a query of several) and the currencies of the buyer's
+    invoices, orders and the shipment (``r``), as rows of (kind, currency or base, amount,
+    date, quote, rate, source)."""
     company: BindParameter[Any] = bindparam("company_id")
     settled = (
         select(func.coalesce(func.sum(LedgerEntry.amount), 0))
@@ -286,13 +315,13 @@ def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
         .scalar_subquery()
     )
     invoices: Select[Any] = select(
-        literal_column("'i'"),
-        Invoice.currency,
-        Invoice.amount - settled,
-        Invoice.due_date,
-        null(),
-        null(),
-        null(),
+        literal_column("'i'").label("kind"),
+        Invoice.currency.label("currency"),
+        (Invoice.amount - settled).label("amount"),
+        Invoice.due_date.label("day"),
+        null().label("quote"),
+        null().label("rate"),
+        null().label("source"),
     ).where(Invoice.org_id == org, Invoice.company_id == company)
     invoiced = exists().where(
         and_(Invoice.org_id == CheckedOrder.org_id, Invoice.order_ref == CheckedOrder.order_ref)
@@ -321,8 +350,13 @@ def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
             CheckedOrder.org_id == org, CheckedOrder.company_id == company
         ),
     )
-    to: BindParameter[Any] = bindparam("to")
     currency: BindParameter[Any] = bindparam("currency")
+    quote_is_to: ColumnElement[bool]
+    base_is_to: ColumnElement[bool]
+    if isinstance(to, Select):
+        quote_is_to, base_is_to = FxRate.quote.in_(to), FxRate.base.in_(to)
+    else:
+        quote_is_to, base_is_to = FxRate.quote == to, FxRate.base == to
     rates: Select[Any] = select(
         literal_column("'r'"),
         FxRate.base,
@@ -334,8 +368,8 @@ def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
     ).where(
         FxRate.org_id == org,
         or_(
-            and_(FxRate.quote == to, or_(FxRate.base == currency, FxRate.base.in_(involved))),
-            and_(FxRate.base == to, or_(FxRate.quote == currency, FxRate.quote.in_(involved))),
+            and_(quote_is_to, or_(FxRate.base == currency, FxRate.base.in_(involved))),
+            and_(base_is_to, or_(FxRate.quote == currency, FxRate.quote.in_(involved))),
         ),
         FxRate.date <= bindparam("on"),
         FxRate.date >= bindparam("earliest"),
@@ -343,8 +377,35 @@ def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
     return union_all(invoices, held.group_by(CheckedOrder.currency), rates)
 
 
-def read_exposure(
-    session: Session,
+@functools.cache
+def _exposure_query(*, skip: bool) -> CompoundSelect[Any]:
+    """:func:`_exposure_rows` of the seller ``:org_id`` into ``:to``, built once per variant."""
+    return _exposure_rows(skip=skip, org=bindparam("org_id"), to=bindparam("to"))
+
+
+@functools.cache
+def one_trip_query(*, by_policy: bool) -> Select[Any]:
+    """A read-only check's reads in one statement, for the API's event-loop path on
+    PostgreSQL: one row (none for an unknown key) of the key's holder as
+    :data:`arshield.orgs.repository.KEY_HOLDER` reads it, then the rows of the buyer statement
+    and of the exposure statement (with the rates into every currency of the holder's
+    policies) as two arrays of records. Parameters: ``key_hash``, ``buyer_id`` and
+    ``company_id`` (the same), ``policy_id`` when ``by_policy``, and those of
+    :func:`exposure_statement` but ``org_id``, ``to`` and ``skip``."""
+    holder = KEY_HOLDER.cte("holder")
+    org = select(holder.c[3]).scalar_subquery()
+    buyer_records = _buyer_rows(by_policy=by_policy, org=org, records=True)
+    currencies = select(Policy.currency).where(Policy.org_id == org)
+    exposure = _exposure_rows(skip=False, org=org, to=currencies).subquery("exposure")
+    exposure_records = select(tuple_(*exposure.c))
+    return select(
+        *holder.c,
+        func.array(buyer_records.scalar_subquery()),
+        func.array(exposure_records.scalar_subquery()),
+    ).select_from(holder)
+
+
+def exposure_statement(
     *,
     org_id: uuid.UUID,
     company_id: uuid.UUID,
@@ -353,14 +414,9 @@ def read_exposure(
     currency: str,
     to: str,
     on: dt.date,
-) -> Exposure:
-    """The buyer's exposure on the seller's ledger and the seller's rates into ``to`` on
-    ``on``, in one statement.
-
-    The rates follow :func:`arshield.fx.service.rates_for`: for each currency the newest rate
-    within ``FX_MAX_AGE_DAYS`` up to ``on``, of the pair itself or its inverse, the pair itself
-    on the same date.
-    """
+) -> tuple[CompoundSelect[Any], dict[str, Any]]:
+    """The statement reading the buyer's exposure on the seller's ledger and the seller's
+    rates into ``to`` on ``on``, and its parameters."""
     params = {
         "org_id": org_id,
         "company_id": company_id,
@@ -372,13 +428,22 @@ def read_exposure(
         "on": on,
         "earliest": on - dt.timedelta(days=FX_MAX_AGE_DAYS),
     }
-    query = _exposure_query(skip=skip is not None)
+    return _exposure_query(skip=skip is not None), params
+
+
+def exposure_of(rows: Iterable[Any], *, to: str, on: dt.date) -> Exposure:
+    """The exposure and rates in the rows of :func:`exposure_statement`.
+
+    The rates follow :func:`arshield.fx.service.rates_for`: for each currency the newest rate
+    within ``FX_MAX_AGE_DAYS`` up to ``on``, of the pair itself or its inverse, the pair itself
+    on the same date.
+    """
     open_items: list[tuple[str, int, dt.date]] = []
     orders: list[tuple[str, int]] = []
     best: dict[str, tuple[tuple[dt.date, bool], tuple[str, str, str, dt.date, str]]] = {}
-    for kind, cur, amount, day, quote, rate, source in (
-        session.connection().execute(query, params).all()
-    ):
+    for kind, cur, amount, day, quote, rate, source in rows:
+        if kind == "r" and to != cur and to != quote:
+            continue  # a rate into another of the seller's policy currencies
         if kind == "i":
             if amount > 0:
                 open_items.append((cur, int(amount), day))
@@ -394,10 +459,52 @@ def read_exposure(
     return Exposure(open_items, orders, Rates(to=to, on=on, stored=stored))
 
 
-def credit_check(
-    session: Session, check: CheckIn, *, org_id: uuid.UUID, now: dt.datetime
-) -> CheckOut:
-    """Check one shipment for the seller ``org_id`` and hold the order when it may ship."""
+def read_exposure(
+    session: Session,
+    *,
+    org_id: uuid.UUID,
+    company_id: uuid.UUID,
+    now: dt.datetime,
+    skip: str | None,
+    currency: str,
+    to: str,
+    on: dt.date,
+) -> Exposure:
+    """The buyer's exposure on the seller's ledger and the seller's rates into ``to`` on
+    ``on``, in one statement."""
+    query, params = exposure_statement(
+        org_id=org_id,
+        company_id=company_id,
+        now=now,
+        skip=skip,
+        currency=currency,
+        to=to,
+        on=on,
+    )
+    return exposure_of(session.connection().execute(query, params).all(), to=to, on=on)
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """A check validated, before anything is read."""
+
+    check: CheckIn
+    now: dt.datetime
+    ship: dt.date
+    currency: str
+    order_ref: str | None
+
+    def buyer_statement(self, org_id: uuid.UUID) -> tuple[Select[Any], dict[str, Any]]:
+        return buyer_statement(
+            org_id=org_id,
+            buyer_id=self.check.buyer_id,
+            policy_id=self.check.policy_id,
+            lock=self.order_ref is not None,
+        )
+
+
+def begin(check: CheckIn, *, now: dt.datetime) -> Begun:
+    """Validate a check: 422 on an amount, currency, order reference or date it cannot take."""
     today = now.date()
     ship = check.ship_date or today
     if check.amount <= 0:
@@ -408,24 +515,44 @@ def credit_check(
         raise ValidationFailed(f"order_ref must be 1-{MAX_ORDER_REF} characters")
     if abs((ship - today).days) > 366:
         raise ValidationFailed("ship_date must be within a year of today")
-    if order_ref is not None:
-        # Holding an order is check-then-act on the buyer's exposure: one writer per buyer.
-        lock_for_write(session)
-    company, found = _buyer_and_covers(
-        session,
-        org_id=org_id,
-        buyer_id=check.buyer_id,
-        policy_id=check.policy_id,
-        lock=order_ref is not None,
-    )
+    return Begun(check, now, ship, currency, order_ref)
+
+
+@dataclass(slots=True)
+class CoverFound:
+    """A check whose cover is known: what remains is to read and weigh the exposure."""
+
+    begun: Begun
+    out: CheckOut
+    company: BuyerView
+    chosen: CoverOnBuyer
+    result: CheckResult
+
+    def exposure_statement(self, org_id: uuid.UUID) -> tuple[CompoundSelect[Any], dict[str, Any]]:
+        return exposure_statement(
+            org_id=org_id,
+            company_id=self.company.id,
+            now=self.begun.now,
+            skip=self.begun.order_ref,
+            currency=self.begun.currency,
+            to=self.chosen.policy.currency,
+            on=min(self.begun.now.date(), self.begun.ship),
+        )
+
+
+def with_cover(begun: Begun, rows: Sequence[Any]) -> CheckOut | CoverFound:
+    """The check after the rows of its buyer statement: finished (``result`` set) when no
+    policy covers the buyer, else the cover in force and what to read next."""
+    check, ship = begun.check, begun.ship
+    company, found = buyer_and_covers(rows, buyer_id=check.buyer_id, policy_id=check.policy_id)
     out = CheckOut(
         result=CheckResult.OK,
         buyer_id=company.id,
         buyer_ref=company.ref,
         ship_date=ship,
-        currency=currency,
+        currency=begun.currency,
         amount=check.amount,
-        order_ref=order_ref,
+        order_ref=begun.order_ref,
     )
     covers = [
         c
@@ -436,30 +563,29 @@ def credit_check(
         out.reasons.append(
             Reason("NO_POLICY", f"no policy in force on {ship} covers buyers in {company.country}")
         )
-        return _finish(session, out, org_id, company.id, now, CheckResult.BLOCK)
+        out.result = CheckResult.BLOCK
+        return out
     chosen, cover = max(
         ((c, in_force(c.points, ship)) for c in covers),
         key=lambda pair: (pair[1].amount, pair[0].policy.starts_on),
     )
     policy = chosen.policy
     out.policy_id, out.policy_number, out.currency = policy.id, policy.number, policy.currency
-    exposure = read_exposure(
-        session,
-        org_id=org_id,
-        company_id=company.id,
-        now=now,
-        skip=order_ref,
-        currency=currency,
-        to=policy.currency,
-        on=min(today, ship),
-    )
-    rates, open_items, held = exposure.rates, exposure.open_items, exposure.orders
-    amount = rates.convert(check.amount, currency)
-    out.amount = amount
     result = _cover_terms(out, chosen, cover, ship)
+    return CoverFound(begun, out, company, chosen, result)
+
+
+def with_exposure(step: CoverFound, rows: Iterable[Any]) -> CheckOut:
+    """The check's answer (``result`` set) after the rows of its exposure statement."""
+    begun, out, chosen, company = step.begun, step.out, step.chosen, step.company
+    policy, ship = chosen.policy, begun.ship
+    exposure = exposure_of(rows, to=policy.currency, on=min(begun.now.date(), ship))
+    rates, open_items, held = exposure.rates, exposure.open_items, exposure.orders
+    amount = rates.convert(begun.check.amount, begun.currency)
+    out.amount = amount
     missing: set[str] = set()
     if amount is None:
-        missing.add(currency)
+        missing.add(begun.currency)
     for cur, outstanding, due in open_items:
         value = rates.convert(outstanding, cur)
         if value is None:
@@ -478,9 +604,10 @@ def credit_check(
     if missing:
         pairs = ", ".join(f"{c}/{policy.currency}" for c in sorted(missing))
         out.reasons.append(Reason("FX_RATE_MISSING", f"no rate for {pairs} on {rates.on}"))
-        return _finish(session, out, org_id, company.id, now, CheckResult.BLOCK)
+        out.result = CheckResult.BLOCK
+        return out
     assert amount is not None
-    result = _worst(result, _exposure_terms(out, chosen, amount, ship))
+    result = _worst(step.result, _exposure_terms(out, chosen, amount, ship))
     if company.status is not CompanyStatus.ACTIVE:
         out.reasons.append(Reason("BUYER_INSOLVENT", f"the buyer is {company.status.value}"))
         result = CheckResult.BLOCK
@@ -492,7 +619,50 @@ def credit_check(
                 f"within the cover of {money_text(out.cover_amount, policy.currency)}",
             )
         )
-    return _finish(session, out, org_id, company.id, now, result)
+    out.result = result
+    return out
+
+
+def one_trip_params(begun: Begun, *, key_hash: str) -> dict[str, Any]:
+    """The parameters of :func:`one_trip_query` for a check that holds no order."""
+    on = min(begun.now.date(), begun.ship)
+    return {
+        "key_hash": key_hash,
+        "buyer_id": begun.check.buyer_id,
+        "company_id": begun.check.buyer_id,
+        "policy_id": begun.check.policy_id,
+        "today": begun.now.date(),
+        "held_since": begun.now - dt.timedelta(days=ORDER_HOLD_DAYS),
+        "currency": begun.currency,
+        "on": on,
+        "earliest": on - dt.timedelta(days=FX_MAX_AGE_DAYS),
+    }
+
+
+def from_one_trip(
+    begun: Begun, buyer_rows: Sequence[Any], exposure_rows: Iterable[Any]
+) -> CheckOut:
+    """The answer to a check that holds no order from the arrays :func:`one_trip_query` read
+    (the caller has checked the key's holder)."""
+    if begun.order_ref is not None:
+        raise ValueError("a check holding an order takes the buyer's lock: use credit_check")
+    step = with_cover(begun, buyer_rows)
+    return with_exposure(step, exposure_rows) if isinstance(step, CoverFound) else step
+
+
+def credit_check(
+    session: Session, check: CheckIn, *, org_id: uuid.UUID, now: dt.datetime
+) -> CheckOut:
+    """Check one shipment for the seller ``org_id`` and hold the order when it may ship."""
+    begun = begin(check, now=now)
+    if begun.order_ref is not None:
+        # Holding an order is check-then-act on the buyer's exposure: one writer per buyer.
+        lock_for_write(session)
+    conn = session.connection()
+    step = with_cover(begun, conn.execute(*begun.buyer_statement(org_id)).all())
+    if isinstance(step, CoverFound):
+        step = with_exposure(step, conn.execute(*step.exposure_statement(org_id)).all())
+    return _hold(session, step, org_id, now)
 
 
 def _worst(a: CheckResult, b: CheckResult) -> CheckResult:
@@ -603,31 +773,60 @@ def _exposure_terms(out: CheckOut, chosen: CoverOnBuyer, amount: int, ship: dt.d
     return result
 
 
-def _finish(
-    session: Session,
-    out: CheckOut,
-    org_id: uuid.UUID,
-    company_id: uuid.UUID,
-    now: dt.datetime,
-    result: CheckResult,
-) -> CheckOut:
-    out.result = result
+@functools.cache
+def hold_statement(dialect: str) -> Insert:
+    """Hold (or refresh) the order of a check, returning its id; no row when the seller had
+    checked the same reference for another buyer (``dialect``: postgresql or sqlite)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values: dict[str, Any] = {
+        "org_id": bindparam("org_id"),
+        "order_ref": bindparam("order_ref"),
+        "company_id": bindparam("company_id"),
+        "policy_id": bindparam("policy_id"),
+        "amount": bindparam("amount"),
+        "currency": bindparam("currency"),
+        "ship_date": bindparam("ship_date"),
+        "result": bindparam("result"),
+        "checked_at": bindparam("checked_at"),
+    }
+    statement = insert(CheckedOrder).values(id=bindparam("id"), **values)
+    refreshed = ("policy_id", "amount", "currency", "ship_date", "result", "checked_at")
+    return statement.on_conflict_do_update(
+        index_elements=[CheckedOrder.org_id, CheckedOrder.order_ref],
+        set_={name: statement.excluded[name] for name in refreshed},
+        where=CheckedOrder.company_id == statement.excluded.company_id,
+    ).returning(CheckedOrder.id)
+
+
+def hold_params(out: CheckOut, *, org_id: uuid.UUID, now: dt.datetime) -> dict[str, Any] | None:
+    """The parameters of :func:`hold_statement` for a check made with a reference (any
+    answer but a missing rate), else None."""
     if out.order_ref is None or out.amount is None:
-        return out
-    row = session.scalars(
-        select(CheckedOrder).where(
-            CheckedOrder.org_id == org_id, CheckedOrder.order_ref == out.order_ref
-        )
-    ).one_or_none()
-    if row is None:
-        row = CheckedOrder(id=uuid.uuid4(), org_id=org_id, order_ref=out.order_ref)
-        session.add(row)
-    elif row.company_id != company_id:
-        raise ValidationFailed(f"order_ref {out.order_ref!r} was checked for another buyer")
-    row.company_id, row.policy_id = company_id, out.policy_id
-    row.amount, row.currency = out.amount, out.currency
-    row.ship_date, row.result, row.checked_at = out.ship_date, result.value, now
-    session.flush()
+        return None
+    return {
+        "id": uuid.uuid4(),
+        "org_id": org_id,
+        "order_ref": out.order_ref,
+        "company_id": out.buyer_id,
+        "policy_id": out.policy_id,
+        "amount": out.amount,
+        "currency": out.currency,
+        "ship_date": out.ship_date,
+        "result": out.result.value,
+        "checked_at": now,
+    }
+
+
+def order_elsewhere(out: CheckOut) -> ValidationFailed:
+    return ValidationFailed(f"order_ref {out.order_ref!r} was checked for another buyer")
+
+
+def _hold(session: Session, out: CheckOut, org_id: uuid.UUID, now: dt.datetime) -> CheckOut:
+    params = hold_params(out, org_id=org_id, now=now)
+    if params is not None:
+        statement = hold_statement(session.get_bind().dialect.name)
+        if session.connection().execute(statement, params).first() is None:
+            raise order_elsewhere(out)
     return out
 
 

@@ -90,13 +90,13 @@ def _actor(principal: Principal) -> Actor:
 IdempotencyKey = Annotated[str | None, Header(alias=HEADER, description=HEADER_DESCRIPTION)]
 
 
-def _may_check(principal: Principal) -> None:
+def may_check(principal: Principal) -> None:
     principal.require(Action.CREDIT_CHECK)
     if principal.is_insurer:
         raise Forbidden("credit checks are made by the insured seller's own keys")
 
 
-def _check_in(body: CreditCheckIn) -> checks.CheckIn:
+def to_check_in(body: CreditCheckIn) -> checks.CheckIn:
     return checks.CheckIn(
         buyer_id=body.buyer_id,
         amount=minor_of(body.amount, body.currency) or 0,
@@ -132,9 +132,9 @@ def _authenticate_and_read(request: Request, raw: bytes) -> Principal | Response
         body = _read_only_body(raw)
         if body is None:
             return principal
-        _may_check(principal)
+        may_check(principal)
         result = checks.credit_check(
-            session, _check_in(body), org_id=principal.org_id, now=utcnow()
+            session, to_check_in(body), org_id=principal.org_id, now=utcnow()
         )
     # The bytes idem.respond would send, serialised by pydantic itself (jsonable_encoder walking
     # the model cost about 0.1 ms a check).
@@ -187,11 +187,11 @@ def _hold_checked_order(
         contextmanager(get_session)(request) as session,
         contextmanager(get_idempotency)(request, session, idempotency_key) as idem,
     ):
-        _may_check(principal)
+        may_check(principal)
         if (replay := idem.replay(principal, body)) is not None:
             return replay
         result = checks.credit_check(
-            session, _check_in(body), org_id=principal.org_id, now=utcnow()
+            session, to_check_in(body), org_id=principal.org_id, now=utcnow()
         )
         return idem.respond(session, CreditCheckOut.build(result))
 

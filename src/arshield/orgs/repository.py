@@ -24,7 +24,7 @@ def list_orgs(session: Session) -> list[Organisation]:
     return list(session.scalars(select(Organisation).order_by(Organisation.ref)))
 
 
-_KEY_HOLDER = (
+KEY_HOLDER = (
     select(
         ApiKey.id,
         ApiKey.role,
@@ -43,7 +43,7 @@ def key_holder_by_hash(
 ) -> tuple[uuid.UUID, Role, dt.datetime | None, uuid.UUID, str, OrgKind] | None:
     """(key id, role, revoked at, organisation id, ref, kind) of a key: one statement built
     once, as every authenticated request runs it."""
-    return session.connection().execute(_KEY_HOLDER, {"key_hash": key_hash}).tuples().one_or_none()
+    return session.connection().execute(KEY_HOLDER, {"key_hash": key_hash}).tuples().one_or_none()
 
 
 def get_key(session: Session, key_id: uuid.UUID) -> ApiKey | None:

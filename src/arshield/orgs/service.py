@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -88,10 +90,17 @@ def list_api_keys(session: Session, *, org_id: uuid.UUID | None = None) -> list[
 
 def authenticate(session: Session, *, secret: str, now: dt.datetime) -> Principal:
     """Resolve a bearer secret to a principal; 401 if unknown or revoked."""
-    found = repository.key_holder_by_hash(session, hash_api_key(secret))
+    return principal_of(repository.key_holder_by_hash(session, hash_api_key(secret)), now=now)
+
+
+def principal_of(found: Sequence[Any] | None, *, now: dt.datetime) -> Principal:
+    """The principal of a key holder row (key id, role, revoked at, organisation id, ref,
+    kind), as any driver returns it; 401 if there is none or the key is revoked."""
     if found is None:
         raise Unauthorized("invalid API key")
     key_id, role, revoked_at, org_id, org_ref, org_kind = found
     if revoked_at is not None and revoked_at <= now:
         raise Unauthorized("this API key has been revoked")
-    return Principal(key_id=key_id, org_id=org_id, org_ref=org_ref, org_kind=org_kind, role=role)
+    return Principal(
+        key_id=key_id, org_id=org_id, org_ref=org_ref, org_kind=OrgKind(org_kind), role=Role(role)
+    )
