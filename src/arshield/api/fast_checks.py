@@ -1,17 +1,23 @@
 """Credit checks on the event loop: the call an ERP makes before every shipment, on PostgreSQL.
 
-``FastCreditChecks`` wraps the application. A ``POST /api/v1/credit-checks`` that only reads
-(no ``order_ref`` to hold, no ``Idempotency-Key`` to store an answer under) is answered here, on
-the worker's event loop, with asyncpg: three statements (the key's holder, the buyer with the
-seller's policies and cover, the exposure with the rates) and the rules of
-:mod:`arshield.cover.checks`, the same functions the route runs. Everything else goes on to
-the application unchanged: a check that writes, a body that does not validate (the route
-answers 422), a missing ``Authorization`` header (401), a body without a small declared length.
+``FastCreditChecks`` answers ``POST /api/v1/credit-checks`` on the worker's event loop with
+asyncpg, before the framework's middleware and routing, with the rules of
+:mod:`arshield.cover.checks`: the functions the route runs.
 
-The statements are the route's own SQLAlchemy statements compiled once for asyncpg, which
+- A check holding no order reads everything in one statement
+  (:func:`arshield.cover.checks.one_trip_query`), outside a transaction.
+- A check holding an order runs in a transaction. It locks the buyer's row, reads the exposure
+  and holds the order with one insert-or-update, as the route does.
+
+The route answers the rest, unchanged:
+- a request with an ``Idempotency-Key`` (its answer is stored under the key);
+- a body that does not validate (the route's 422 detail, after its 401);
+- a missing ``Authorization`` header;
+- a body without a declared length, or over ``MAX_FAST_BODY``.
+
+The statements are the route's own SQLAlchemy statements, compiled once for asyncpg, which
 prepares each on each connection the first time it runs it. The answer is the bytes the route
-would send: the same response model, serialised by pydantic. The fast path costs about a third
-of the CPU of the route's thread and ORM round trips (BENCHMARKS.md).
+would send: the same response model, serialised by pydantic. BENCHMARKS.md has the figures.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from arshield.api.idempotency import HEADER
 from arshield.cover import checks
 from arshield.cover.endpoints import may_check, to_check_in
 from arshield.cover.schemas import CreditCheckIn, CreditCheckOut
-from arshield.kit.errors import ArshieldError, ValidationFailed
+from arshield.kit.errors import ArshieldError
 from arshield.kit.security import hash_api_key
 from arshield.kit.time import utcnow
 from arshield.orgs import repository as orgs_repository
@@ -52,6 +58,16 @@ _IDEMPOTENCY = HEADER.lower().encode("latin-1")
 if TYPE_CHECKING:
     Conn = PoolConnectionProxy[asyncpg.Record]
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+# Failures the application's handlers answer with 503: the server is unreachable, starting,
+# full, or the connection broke or timed out.
+_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +98,7 @@ def asyncpg_dsn(database_url: str) -> str:
 
 
 class FastCreditChecks:
-    """ASGI middleware answering read-only credit checks on PostgreSQL (see the module).
+    """ASGI middleware answering credit checks on PostgreSQL (see the module).
 
     :class:`arshield.api.app.Api` calls it before the framework's own middleware: every
     ``await`` of a request resumes the whole chain of coroutines it runs in, so the shorter the
@@ -133,7 +149,7 @@ class FastCreditChecks:
         except ArshieldError as exc:
             await error_response(exc)(scope, receive, send)
             return
-        except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+        except _UNAVAILABLE:
             await error_response(DATABASE_UNAVAILABLE)(scope, receive, send)
             return
         except Exception:
@@ -249,7 +265,7 @@ def _valid_check(raw: bytes) -> checks.Begun | None:
     try:
         body = CreditCheckIn.model_validate_json(raw)
         return checks.begin(to_check_in(body), now=utcnow())
-    except (ValidationError, ValidationFailed):
+    except (ValidationError, ArshieldError):
         return None
 
 

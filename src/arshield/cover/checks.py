@@ -240,10 +240,11 @@ def buyer_and_covers(
         if row[12] is None:
             continue
         cover.decided = True
-        if row[18]:  # changes_cover
+        seq, status, amount, effective_from, expires_on, kind, changes_cover = row[12:19]
+        if changes_cover:
             cover.points.append(
                 DecisionPoint(
-                    row[12], CoverStatus(row[13]), row[14], row[15], row[16], CoverKind(row[17])
+                    seq, CoverStatus(status), amount, effective_from, expires_on, CoverKind(kind)
                 )
             )
     return buyer, list(covers.values())
