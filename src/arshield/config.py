@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         le=500,
         description="PostgreSQL connections per worker for the credit-check fast path.",
     )
+    idempotency_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long `arshield idempotency purge` keeps finished Idempotency-Keys "
+        "(a request sent again with a purged key is a new request).",
+    )
     idempotency_stale_after_seconds: float = Field(
         default=60,
         gt=0,

@@ -11,6 +11,7 @@ from arshield.cli import db as db_cli
 from arshield.cli import demo as demo_cli
 from arshield.cli import fx as fx_cli
 from arshield.cli import grade as grade_cli
+from arshield.cli import idempotency as idempotency_cli
 from arshield.cli import model as model_cli
 from arshield.cli import orgs as orgs_cli
 from arshield.cli import receivables as receivables_cli
@@ -38,6 +39,7 @@ reports_cli.register(app, receivables_cli.app)
 app.add_typer(fx_cli.app, name="fx")
 cover_cli.register(app)
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(idempotency_cli.app, name="idempotency")
 
 
 @app.command("serve")

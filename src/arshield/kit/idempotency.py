@@ -13,6 +13,10 @@ The work's transaction then *completes* the claim (state, status and body), so t
 response commits with the effect or not at all. When the work fails the claim is *released*
 (deleted) and the same key may be sent again.
 
+Keys are kept until :func:`purge` deletes them (``arshield idempotency purge``, by default
+those finished more than ``ARSHIELD_IDEMPOTENCY_RETENTION_HOURS`` ago). A request sent again
+with a purged key is a new request.
+
 Concurrency: PostgreSQL serialises claims on the unique ``(org_id, key)`` index
 (``INSERT ... ON CONFLICT DO NOTHING`` waits for a concurrent claimer) and a row lock; SQLite
 takes its write lock up front (``BEGIN IMMEDIATE``). A claim carries a random token, so a
@@ -30,7 +34,18 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, Uuid, delete, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    and_,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -267,3 +282,31 @@ def release(factory: sessionmaker[Session], claim: Claim) -> None:
             )
             .execution_options(synchronize_session=False)
         )
+
+
+def purge(
+    session: Session, *, now: dt.datetime, older_than: dt.timedelta, stale_after: dt.timedelta
+) -> int:
+    """Delete the keys finished more than ``older_than`` before ``now``, and the claims begun
+    that long ago that never finished (their requests died). Returns how many were deleted.
+
+    ``older_than`` may not be shorter than ``stale_after``: a younger claim may still be running.
+    """
+    if older_than < stale_after:
+        raise ValidationFailed(
+            f"keys younger than the stale limit ({stale_after.total_seconds():g} s) may belong to "
+            "running requests: purge older ones only"
+        )
+    before = now - older_than
+    result = session.execute(
+        delete(IdempotencyKey).where(
+            or_(
+                and_(IdempotencyKey.state == KeyState.DONE, IdempotencyKey.completed_at < before),
+                and_(
+                    IdempotencyKey.state == KeyState.IN_FLIGHT,
+                    IdempotencyKey.created_at < before,
+                ),
+            )
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -113,3 +114,57 @@ def test_an_invalid_key_is_refused_before_the_database(
     with pytest.raises(store.InvalidIdempotencyKey):
         store.claim(db, org_id=org_id, key=" ", fingerprint="a" * 64, now=T0)
     assert _rows(db) == []
+
+
+def _stored(db: sessionmaker[Session], org_id: uuid.UUID, key: str, begun: dt.datetime) -> None:
+    claim = store.claim(db, org_id=org_id, key=key, fingerprint="a" * 64, now=begun)
+    assert isinstance(claim, store.Claim)
+    with unit_of_work(db) as session:
+        store.complete(session, claim, status_code=201, body="{}", now=begun)
+
+
+def test_purge_deletes_finished_keys_past_the_retention_and_dead_claims(
+    db: sessionmaker[Session], org_id: uuid.UUID
+) -> None:
+    now = T0 + dt.timedelta(hours=25)
+    _stored(db, org_id, "done-old", T0)  # finished 25 h ago
+    _stored(db, org_id, "done-young", now - dt.timedelta(hours=23))
+    store.claim(db, org_id=org_id, key="dead", fingerprint="a" * 64, now=T0)  # never finished
+    store.claim(db, org_id=org_id, key="running", fingerprint="a" * 64, now=now - STALE / 2)
+    with unit_of_work(db) as session:
+        too_young = dt.timedelta(seconds=30)
+        with pytest.raises(store.ValidationFailed):
+            store.purge(session, now=now, older_than=too_young, stale_after=STALE)
+    assert len(_rows(db)) == 4  # refused: nothing deleted
+    with unit_of_work(db) as session:
+        deleted = store.purge(
+            session, now=now, older_than=dt.timedelta(hours=24), stale_after=STALE
+        )
+    assert deleted == 2
+    assert sorted(r.key for r in _rows(db)) == ["done-young", "running"]
+    # A purged key is free again: another body is a new request, not a 422.
+    again = store.claim(db, org_id=org_id, key="done-old", fingerprint="b" * 64, now=now)
+    assert isinstance(again, store.Claim)
+    # A young finished key still replays.
+    young = store.claim(db, org_id=org_id, key="done-young", fingerprint="a" * 64, now=now)
+    assert young == store.StoredResponse(status_code=201, body="{}")
+
+
+def test_purge_command(cli_env: object, db: sessionmaker[Session], org_id: uuid.UUID) -> None:
+    from typer.testing import CliRunner
+
+    from arshield.cli.main import app
+    from arshield.kit.time import utcnow
+
+    now = utcnow()
+    _stored(db, org_id, "old", now - dt.timedelta(hours=30))
+    _stored(db, org_id, "recent", now - dt.timedelta(hours=2))
+    result = CliRunner().invoke(app, ["idempotency", "purge", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    (report,) = json.loads(result.stdout)
+    assert report["purged"] == 1  # the default retention is 24 hours
+    assert [r.key for r in _rows(db)] == ["recent"]
+    result = CliRunner().invoke(app, ["idempotency", "purge", "--older-than-hours", "1"])
+    assert result.exit_code == 0 and [r.key for r in _rows(db)] == []
+    refused = CliRunner().invoke(app, ["idempotency", "purge", "--older-than-hours", "0"])
+    assert refused.exit_code == 1 and "stale limit" in refused.stderr
