@@ -418,18 +418,24 @@ def exposure_statement(
 ) -> tuple[CompoundSelect[Any], dict[str, Any]]:
     """The statement reading the buyer's exposure on the seller's ledger and the seller's
     rates into ``to`` on ``on``, and its parameters."""
-    params = {
-        "org_id": org_id,
+    params = _exposure_params(company_id=company_id, now=now, currency=currency, on=on)
+    params |= {"org_id": org_id, "skip": skip, "to": to}
+    return _exposure_query(skip=skip is not None), params
+
+
+def _exposure_params(
+    *, company_id: uuid.UUID, now: dt.datetime, currency: str, on: dt.date
+) -> dict[str, Any]:
+    """The parameters every exposure read takes: ledger entries up to today, orders held
+    within ``ORDER_HOLD_DAYS``, rates within ``FX_MAX_AGE_DAYS`` up to ``on``."""
+    return {
         "company_id": company_id,
         "today": now.date(),
         "held_since": now - dt.timedelta(days=ORDER_HOLD_DAYS),
-        "skip": skip,
         "currency": currency,
-        "to": to,
         "on": on,
         "earliest": on - dt.timedelta(days=FX_MAX_AGE_DAYS),
     }
-    return _exposure_query(skip=skip is not None), params
 
 
 def exposure_of(rows: Iterable[Any], *, to: str, on: dt.date) -> Exposure:
@@ -627,16 +633,12 @@ def with_exposure(step: CoverFound, rows: Iterable[Any]) -> CheckOut:
 def one_trip_params(begun: Begun, *, key_hash: str) -> dict[str, Any]:
     """The parameters of :func:`one_trip_query` for a check that holds no order."""
     on = min(begun.now.date(), begun.ship)
-    return {
+    buyer_id = begun.check.buyer_id
+    params = _exposure_params(company_id=buyer_id, now=begun.now, currency=begun.currency, on=on)
+    return params | {
         "key_hash": key_hash,
-        "buyer_id": begun.check.buyer_id,
-        "company_id": begun.check.buyer_id,
+        "buyer_id": buyer_id,
         "policy_id": begun.check.policy_id,
-        "today": begun.now.date(),
-        "held_since": begun.now - dt.timedelta(days=ORDER_HOLD_DAYS),
-        "currency": begun.currency,
-        "on": on,
-        "earliest": on - dt.timedelta(days=FX_MAX_AGE_DAYS),
     }
 
 
