@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from arshield import __version__
+from arshield.api.deps import DbSlot
 from arshield.api.errors import install_error_handlers
 from arshield.api.fast_checks import FastCreditChecks
 from arshield.api.limits import BodyLimit
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Api:
             pool_size=settings.credit_check_pool_size,
         )
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], dependencies=[DbSlot])
     def healthz() -> dict[str, str]:
         """Liveness and database reachability."""
         from sqlalchemy import text

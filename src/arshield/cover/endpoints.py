@@ -21,6 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from arshield.api.deps import (
+    DbSlot,
     PrincipalDep,
     SessionDep,
     authenticate,
@@ -158,7 +159,9 @@ def _check_limiter() -> CapacityLimiter:
         return limiter
 
 
-async def _caller_or_answer(request: Request) -> Principal | Response:
+async def _caller_or_answer(
+    request: Request, _slot: Annotated[None, DbSlot]
+) -> Principal | Response:
     """Authenticate first (401 before any 422, as PrincipalDep) and answer a check that writes
     nothing in the same trip to a thread: ERPs call this before every shipment."""
     raw = await request.body()

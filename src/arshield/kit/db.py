@@ -126,7 +126,8 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-# Connections per process to a database server: a fixed pool. With overflow connections, a
+# Connections per process (to a server, or to a SQLite file): a fixed pool. The API lets half
+# as many requests use the database at once (``api.deps.DB_SLOTS``). With overflow connections, a
 # steady load a little above the pool's size opened and closed a PostgreSQL backend for every
 # few requests (overflow connections are closed on return to a full pool). Twenty leaves room
 # for the API's thread pool under load: 64 concurrent credit checks on two workers ran at
@@ -142,6 +143,8 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if not pool:
             kwargs["poolclass"] = NullPool
+        elif ":memory:" not in url and "mode=memory" not in url:
+            kwargs["pool_size"], kwargs["max_overflow"] = POOL_SIZE, MAX_OVERFLOW
     elif pool:
         kwargs["pool_size"], kwargs["max_overflow"] = POOL_SIZE, MAX_OVERFLOW
     engine = create_engine(url, **kwargs)
