@@ -55,13 +55,19 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def bearer_of(header: str) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header's value, or None."""
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    return secret if scheme.lower() == "bearer" and secret else None
+
+
 def bearer_secret(request: Request) -> str:
     """The key of ``Authorization: Bearer <key>``; 401 without one."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    secret = bearer_of(request.headers.get("authorization", ""))
+    if secret is None:
         raise Unauthorized("send Authorization: Bearer <api key>")
-    return secret.strip()
+    return secret
 
 
 def authenticate(session: Session, secret: str) -> Principal:

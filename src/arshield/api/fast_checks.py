@@ -36,8 +36,10 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from arshield.api.deps import bearer_of
 from arshield.api.errors import DATABASE_UNAVAILABLE, INTERNAL_ERROR, error_response
 from arshield.api.idempotency import HEADER
 from arshield.cover import checks
@@ -127,8 +129,7 @@ class FastCreditChecks:
         secret = length = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                scheme, _, rest = value.decode("latin-1").partition(" ")
-                secret = rest.strip() if scheme.lower() == "bearer" else None
+                secret = bearer_of(value.decode("latin-1"))
             elif name == b"content-length":
                 length = int(value) if value.isdigit() else None
             elif name == _IDEMPOTENCY:
@@ -156,17 +157,7 @@ class FastCreditChecks:
             log.exception("credit check failed")
             await error_response(INTERNAL_ERROR)(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(answer)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer})
+        await Response(answer, media_type="application/json")(scope, receive, send)
 
     async def _answer(self, secret: str, begun: checks.Begun) -> bytes:
         key_hash = hash_api_key(secret)

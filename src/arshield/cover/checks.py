@@ -466,31 +466,6 @@ def exposure_of(rows: Iterable[Any], *, to: str, on: dt.date) -> Exposure:
     return Exposure(open_items, orders, Rates(to=to, on=on, stored=stored))
 
 
-def read_exposure(
-    session: Session,
-    *,
-    org_id: uuid.UUID,
-    company_id: uuid.UUID,
-    now: dt.datetime,
-    skip: str | None,
-    currency: str,
-    to: str,
-    on: dt.date,
-) -> Exposure:
-    """The buyer's exposure on the seller's ledger and the seller's rates into ``to`` on
-    ``on``, in one statement."""
-    query, params = exposure_statement(
-        org_id=org_id,
-        company_id=company_id,
-        now=now,
-        skip=skip,
-        currency=currency,
-        to=to,
-        on=on,
-    )
-    return exposure_of(session.connection().execute(query, params).all(), to=to, on=on)
-
-
 @dataclass(frozen=True, slots=True)
 class Begun:
     """A check validated, before anything is read."""
