@@ -9,6 +9,7 @@ from arshield.kit.append_only import guard
 from arshield.kit.db import Base
 from arshield.orgs import models as orgs_models
 from arshield.receivables import models as receivables_models
+from arshield.receivables import settlement
 from arshield.risk import models as risk_models
 from arshield.workbench import models as workbench_models
 
@@ -29,5 +30,7 @@ __all__ = [
 # audit trail is (no code path updates or deletes their rows; corrections are new rows).
 guard(receivables_models.LedgerEntry.__table__)
 guard(receivables_models.InvoiceRevision.__table__)
+# Each invoice's settled amount and latest entry date follow its entries, by a trigger.
+settlement.keep(receivables_models.LedgerEntry.__table__)
 # A cover's history: every grant, reduction and cancellation is a new decision.
 guard(cover_models.CoverDecision.__table__)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     exists,
     func,
     literal_column,
@@ -56,7 +57,7 @@ from arshield.kit.db import lock_for_write
 from arshield.kit.errors import NotFound, ValidationFailed
 from arshield.kit.money import normalize_currency
 from arshield.orgs.repository import KEY_HOLDER
-from arshield.receivables.models import Invoice, LedgerEntry
+from arshield.receivables.models import Invoice, LedgerEntry, open_until
 
 ORDER_HOLD_DAYS = 90
 WARN_UTILISATION_BP = 9000
@@ -306,15 +307,21 @@ def _exposure_rows(
     invoices, orders and the shipment (``r``), as rows of (kind, currency or base, amount,
     date, quote, rate, source)."""
     company: BindParameter[Any] = bindparam("company_id")
-    settled = (
+    today: BindParameter[Any] = bindparam("today")
+    # Only the invoices open on some day from today on, through the index on open_until(): a
+    # buyer's settled history costs nothing. Their entries up to today are the invoice's
+    # settled_amount, unless an entry is dated later than today (then they are summed).
+    dated_later = (
         select(func.coalesce(func.sum(LedgerEntry.amount), 0))
         .where(
             LedgerEntry.org_id == org,
             LedgerEntry.invoice_id == Invoice.id,
-            LedgerEntry.date <= bindparam("today"),
+            LedgerEntry.date <= today,
         )
         .scalar_subquery()
     )
+    settled = case((Invoice.last_entry_on > today, dated_later), else_=Invoice.settled_amount)
+    open_invoices = and_(Invoice.org_id == org, Invoice.company_id == company, open_until() > today)
     invoices: Select[Any] = select(
         literal_column("'i'").label("kind"),
         Invoice.currency.label("currency"),
@@ -323,7 +330,7 @@ def _exposure_rows(
         null().label("quote"),
         null().label("rate"),
         null().label("source"),
-    ).where(Invoice.org_id == org, Invoice.company_id == company)
+    ).where(open_invoices)
     invoiced = exists().where(
         and_(Invoice.org_id == CheckedOrder.org_id, Invoice.order_ref == CheckedOrder.order_ref)
     )
@@ -344,9 +351,9 @@ def _exposure_rows(
     )
     if skip:
         held = held.where(CheckedOrder.order_ref != bindparam("skip"))
-    # Every currency the buyer was invoiced or checked in (a superset of those needed).
+    # Every currency of the buyer's open invoices and its orders (a superset of those needed).
     involved = union(
-        select(Invoice.currency).where(Invoice.org_id == org, Invoice.company_id == company),
+        select(Invoice.currency).where(open_invoices),
         select(CheckedOrder.currency).where(
             CheckedOrder.org_id == org, CheckedOrder.company_id == company
         ),

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from arshield.cover import checks
@@ -19,7 +19,8 @@ from arshield.fx.models import FxRate
 from arshield.kit.db import autocommit_reads, unit_of_work
 from arshield.orgs import service as orgs_service
 from arshield.orgs.domain import OrgKind
-from arshield.receivables.models import Invoice
+from arshield.receivables.domain import EntryKind
+from arshield.receivables.models import Invoice, LedgerEntry
 from tests.buyer_builders import make_company
 
 ON = dt.date(2026, 11, 20)
@@ -134,3 +135,87 @@ def test_autocommit_reads_only_on_postgresql_and_only_before_a_transaction(
         assert not _autocommit(session)
     with unit_of_work(db) as session:  # the connection went back to the pool as it came
         assert not _autocommit(session)
+
+
+# --- open items: only the invoices with something outstanding today, for any entries --------
+
+entry_rows = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=2),  # which of the three invoices
+        st.integers(min_value=-30, max_value=30),  # days from ON
+        st.integers(min_value=-400_00, max_value=1_200_00),  # reversals are negative
+    ),
+    max_size=10,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=entry_rows, shifts=st.lists(st.integers(-31, 31), min_size=1, max_size=4))
+def test_the_checks_open_items_are_the_ledgers(
+    db: sessionmaker[Session],
+    ledger: tuple[uuid.UUID, uuid.UUID],
+    rows: list[tuple[int, int, int]],
+    shifts: list[int],
+) -> None:
+    """Entries dated before, on and after the check's day, paying invoices partly, fully or
+    more, and reversed: the check reads what the ledger sums, whatever the kept totals say."""
+    seller, _buyer = ledger
+    amounts = (1_000_00, 250_00, 3_000_00)
+    with unit_of_work(db) as session:
+        buyer = make_company(session, ref=f"O{uuid.uuid4().hex[:8]}", name="O", country="DE")
+        invoices = [
+            Invoice(
+                org_id=seller,
+                invoice_ref=f"O{uuid.uuid4().hex}",
+                company_id=buyer.id,
+                issue_date=ON - dt.timedelta(days=60),
+                due_date=ON + dt.timedelta(days=n * 10 - 10),
+                currency="EUR",
+                amount=amount,
+            )
+            for n, amount in enumerate(amounts)
+        ]
+        session.add_all(invoices)
+        session.flush()
+        if rows:
+            session.execute(
+                insert(LedgerEntry),
+                [
+                    {
+                        "org_id": seller,
+                        "invoice_id": invoices[n].id,
+                        "kind": EntryKind.ALLOCATION,
+                        "date": ON + dt.timedelta(days=days),
+                        "amount": amount,
+                        "actor": "test",
+                        "created_at": NOW,
+                    }
+                    for n, days, amount in rows
+                ],
+            )
+        buyer_id, dues = buyer.id, [i.due_date for i in invoices]
+    for shift in shifts:
+        now = NOW + dt.timedelta(days=shift)
+        expected = []
+        for n, amount in enumerate(amounts):
+            paid = sum(
+                a for m, days, a in rows if m == n and ON + dt.timedelta(days=days) <= now.date()
+            )
+            if amount - paid > 0:
+                expected.append(("EUR", amount - paid, dues[n]))
+        with unit_of_work(db) as session:
+            query, params = checks.exposure_statement(
+                org_id=seller,
+                company_id=buyer_id,
+                now=now,
+                skip=None,
+                currency=TO,
+                to=TO,
+                on=now.date(),
+            )
+            found = checks.exposure_of(
+                session.connection().execute(query, params).all(), to=TO, on=now.date()
+            )
+        assert sorted(found.open_items) == sorted(expected), shift

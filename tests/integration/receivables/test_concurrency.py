@@ -1,4 +1,5 @@
-"""Parallel clients allocating on one invoice, or from one payment, never over-allocate."""
+"""Parallel clients allocating on one invoice, or from one payment, never over-allocate, and
+each invoice's settled amount kept by the database equals its entries afterwards."""
 
 from __future__ import annotations
 
@@ -93,6 +94,16 @@ def _allocated(db: sessionmaker[Session], **where: uuid.UUID) -> int:
         return int(session.scalar(query) or 0)
 
 
+def _settlement_matches_entries(db: sessionmaker[Session]) -> None:
+    with unit_of_work(db) as session:
+        totals = select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount)).group_by(
+            LedgerEntry.invoice_id
+        )
+        sums = dict(session.execute(totals).tuples().all())
+        for invoice in session.scalars(select(Invoice)):
+            assert invoice.settled_amount == sums.get(invoice.id, 0), invoice.invoice_ref
+
+
 def test_many_payments_on_one_invoice(db: sessionmaker[Session], ledger: Ledger) -> None:
     with unit_of_work(db) as session:
         invoice_id = _invoice(session, ledger, "ONE", 10_000)
@@ -101,6 +112,7 @@ def test_many_payments_on_one_invoice(db: sessionmaker[Session], ledger: Ledger)
     # 3 x 3,000 + 1,000 fill the invoice; the other four find nothing outstanding.
     assert sorted(outcomes) == ["ledger_conflict"] * 4 + ["ok"] * 4
     assert _allocated(db, invoice_id=invoice_id) == 10_000
+    _settlement_matches_entries(db)
 
 
 def test_explicit_amounts_on_one_invoice(db: sessionmaker[Session], ledger: Ledger) -> None:
@@ -110,6 +122,7 @@ def test_explicit_amounts_on_one_invoice(db: sessionmaker[Session], ledger: Ledg
     outcomes = _race(db, [(p, invoice_id, 3_000) for p in payments], ledger)
     assert outcomes.count("ok") == 3  # a fourth 3,000 would exceed the 1,000 left
     assert _allocated(db, invoice_id=invoice_id) == 9_000
+    _settlement_matches_entries(db)
 
 
 def test_one_payment_on_many_invoices(db: sessionmaker[Session], ledger: Ledger) -> None:
@@ -120,3 +133,4 @@ def test_one_payment_on_many_invoices(db: sessionmaker[Session], ledger: Ledger)
     # 2,000 + 2,000 + 1,000 exhaust the payment.
     assert outcomes.count("ok") == 3
     assert _allocated(db, payment_id=payment_id) == 5_000
+    _settlement_matches_entries(db)

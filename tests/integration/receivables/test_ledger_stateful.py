@@ -3,7 +3,9 @@ oldest first), credit notes, write-offs, disputes and reversals, in any order.
 
 After every step: allocations never exceed an invoice or a payment; outstanding equals amount -
 allocations - credits - discounts - write-offs and is never negative; aging bucket totals equal
-the outstanding amounts to the minor unit.
+the outstanding amounts to the minor unit; each invoice's settled amount and latest entry date,
+kept by the database, equal its entries', and an invoice with something outstanding on a day is
+open on that day by ``open_until``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from arshield.receivables import collections, queries
 from arshield.receivables import ledger as ops
 from arshield.receivables.domain import EntryKind
 from arshield.receivables.ledger import Actor
-from arshield.receivables.models import Invoice, LedgerEntry, Payment
+from arshield.receivables.models import Invoice, LedgerEntry, Payment, open_until
 from tests.integration.receivables.conftest import NOW, Ledger
 
 ACTOR = Actor("test", NOW)
@@ -232,6 +234,25 @@ def test_ledger_invariants_hold_for_any_sequence(
                     assert 0 <= used <= payment.amount
                 frames = queries.load_frames(session, ledger.org_id, as_of=AS_OF)
             self._check_aging(frames)
+            self._check_settlement()
+
+        def _check_settlement(self) -> None:
+            with unit_of_work(db) as session:
+                entries = list(session.scalars(select(LedgerEntry)))
+                invoices = list(session.scalars(select(Invoice)))
+                # Every day on which an entry or a due date changes something, and the day before.
+                marks = {START, AS_OF} | {e.date for e in entries}
+                marks |= {i.due_date for i in invoices}
+                marks |= {d - dt.timedelta(days=1) for d in marks}
+                for invoice in invoices:
+                    mine = [e for e in entries if e.invoice_id == invoice.id]
+                    assert invoice.settled_amount == sum(e.amount for e in mine)
+                    assert invoice.last_entry_on == max((e.date for e in mine), default=None)
+                for day in sorted(marks):
+                    listed = set(session.scalars(select(Invoice.id).where(open_until() > day)))
+                    for invoice in invoices:
+                        if ops.outstanding(session, invoice, as_of=day) > 0:
+                            assert invoice.id in listed, (invoice.invoice_ref, day)
 
         def _check_aging(self, frames: queries.LedgerFrames) -> None:
             from arshield.receivables import analytics
