@@ -204,6 +204,38 @@ def test_every_answer_is_the_routes_byte_for_byte(
     assert got.headers["content-type"] == expected.headers["content-type"]
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=checks_)
+def test_every_hold_is_answered_as_by_the_route(
+    apps: tuple[TestClient, TestClient],
+    world: tuple[Book, dict[str, Caller]],
+    db: sessionmaker[Session],
+    case: dict[str, Any],
+) -> None:
+    """A check with an order reference, held by the fast path and then checked again by the
+    route under the same reference (a check does not count its own order): same answer, and
+    one held row at most, as the route stores it."""
+    fast, route = apps
+    book, callers = world
+    request = _request(book, callers, case)
+    ref = f"HYP-{uuid.uuid4().hex[:12]}"
+    request["json"] = request["json"] | {"order_ref": ref}
+    got, expected = fast.post(URL, **request), route.post(URL, **request)
+    assert (got.status_code, got.content) == (expected.status_code, expected.content), case
+    assert got.headers.get("www-authenticate") == expected.headers.get("www-authenticate")
+    with unit_of_work(db) as session:
+        held = session.scalars(select(CheckedOrder).where(CheckedOrder.order_ref == ref)).all()
+    if got.status_code != 200:
+        assert held == [], case
+    else:
+        answer = got.json()
+        assert len(held) == (0 if answer["amount"] is None else 1), case
+        for order in held:
+            assert order.result == answer["result"], case
+
+
 def test_the_seller_s_grid_is_answered_as_by_the_route(
     apps: tuple[TestClient, TestClient], world: tuple[Book, dict[str, Caller]]
 ) -> None:

@@ -6,8 +6,11 @@ asyncpg, before the framework's middleware and routing, with the rules of
 
 - A check holding no order reads everything in one statement
   (:func:`arshield.cover.checks.one_trip_query`), outside a transaction.
-- A check holding an order runs in a transaction. It locks the buyer's row, reads the exposure
-  and holds the order with one insert-or-update, as the route does.
+- A check holding an order runs in a transaction, as the route does: it locks the buyer's row,
+  reads the exposure and holds the order with one insert-or-update. It goes over psycopg in
+  pipeline mode, in two round trips: the transaction's start, the key's holder, the buyer's lock
+  and the exposure (:func:`arshield.cover.checks.held_reads`) together, then the hold with the
+  commit. Each statement still reads its own snapshot, after the lock of the one before.
 
 The route answers the rest, unchanged:
 - a request with an ``Idempotency-Key`` (its answer is stored under the key);
@@ -15,8 +18,8 @@ The route answers the rest, unchanged:
 - a missing ``Authorization`` header;
 - a body without a declared length, or over ``MAX_FAST_BODY``.
 
-The statements are the route's own SQLAlchemy statements, compiled once for asyncpg, which
-prepares each on each connection the first time it runs it. The answer is the bytes the route
+The statements are the route's own SQLAlchemy statements, compiled once for each driver, which
+prepares them on each connection. The answer is the bytes the route
 would send: the same response model, serialised by pydantic. BENCHMARKS.md has the figures.
 """
 
@@ -30,9 +33,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import psycopg
+import psycopg_pool
 from asyncpg.pool import PoolConnectionProxy
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -48,7 +54,6 @@ from arshield.cover.schemas import CreditCheckIn, CreditCheckOut
 from arshield.kit.errors import ArshieldError
 from arshield.kit.security import hash_api_key
 from arshield.kit.time import utcnow
-from arshield.orgs import repository as orgs_repository
 from arshield.orgs import service as orgs_service
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,7 @@ _IDEMPOTENCY = HEADER.lower().encode("latin-1")
 if TYPE_CHECKING:
     Conn = PoolConnectionProxy[asyncpg.Record]
 _DIALECT = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+_PSYCOPG = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
 # Failures the application's handlers answer with 503: the server is unreachable, starting,
 # full, or the connection broke or timed out.
 _UNAVAILABLE = (
@@ -69,6 +75,8 @@ _UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
 )
 
 
@@ -93,6 +101,30 @@ def compiled(statement: ClauseElement) -> Compiled:
     return Compiled(done.string, names, dict(done.params))
 
 
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A statement in psycopg's ``%(name)s`` form, and its parameters' defaults."""
+
+    sql: str
+    compiled: SQLCompiler
+
+    def params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.compiled.construct_params(dict(params)))
+
+
+@functools.cache
+def named(statement: ClauseElement) -> Named:
+    """``statement`` for psycopg (built once per statement)."""
+    done = statement.compile(dialect=_PSYCOPG)
+    assert isinstance(done, SQLCompiler)
+    return Named(done.string, done)
+
+
+def hold_pool_size(pool_size: int) -> int:
+    """Connections per worker for checks that hold an order (one in twenty checks, say)."""
+    return max(2, pool_size // 4)
+
+
 def asyncpg_dsn(database_url: str) -> str:
     """The libpq-style DSN asyncpg takes for a SQLAlchemy PostgreSQL URL."""
     url = make_url(database_url).set(drivername="postgresql")
@@ -112,6 +144,7 @@ class FastCreditChecks:
         self.dsn = asyncpg_dsn(database_url)
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
+        self._holds: psycopg_pool.AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None
 
@@ -162,12 +195,13 @@ class FastCreditChecks:
     async def _answer(self, secret: str, begun: checks.Begun) -> bytes:
         key_hash = hash_api_key(secret)
         pool = await self._pool_here()
-        async with pool.acquire() as conn:
-            if begun.order_ref is None:
+        if begun.order_ref is None:
+            async with pool.acquire() as conn:
                 result = await _read_only(conn, begun, key_hash)
-            else:
-                async with conn.transaction():
-                    result = await _holding(conn, begun, key_hash)
+        else:
+            assert self._holds is not None
+            async with self._holds.connection() as held:
+                result = await _holding(held, begun, key_hash)
         return CreditCheckOut.build(result).model_dump_json().encode()
 
     # --- the pool --------------------------------------------------------------------------------
@@ -182,13 +216,28 @@ class FastCreditChecks:
             self._opening, self._loop, self._pool = asyncio.Lock(), loop, None
         async with self._opening:
             if self._pool is None:
-                self._pool = await asyncpg.create_pool(
+                size = hold_pool_size(self.pool_size)
+                holds = psycopg_pool.AsyncConnectionPool(
                     self.dsn,
-                    min_size=1,
-                    max_size=self.pool_size,
-                    command_timeout=30,
-                    reset=_keep_session,
+                    min_size=size,  # opened in the background; it does not grow under a burst
+                    max_size=size,
+                    timeout=30,
+                    kwargs={"autocommit": True},
+                    open=False,
                 )
+                await holds.open()
+                try:
+                    self._pool = await asyncpg.create_pool(
+                        self.dsn,
+                        min_size=1,
+                        max_size=self.pool_size,
+                        command_timeout=30,
+                        reset=_keep_session,
+                    )
+                except BaseException:
+                    await holds.close()
+                    raise
+                self._holds = holds
         assert self._pool is not None
         return self._pool
 
@@ -197,7 +246,10 @@ class FastCreditChecks:
             message = await receive()
             if message["type"] == "lifespan.shutdown" and self._pool is not None:
                 pool, self._pool = self._pool, None
+                holds, self._holds = self._holds, None
                 await pool.close()
+                if holds is not None:
+                    await holds.close()
             return message
 
         return watched
@@ -222,32 +274,36 @@ async def _read_only(conn: Conn, begun: checks.Begun, key_hash: str) -> checks.C
     return checks.from_one_trip(begun, row[6] or (), row[7] or ())
 
 
-async def _holding(conn: Conn, begun: checks.Begun, key_hash: str) -> checks.CheckOut:
-    """A check holding its order, in the caller's transaction: the buyer's row is locked
-    before its exposure is read (one writer per buyer), as the route does."""
-    key = compiled(orgs_repository.KEY_HOLDER)
-    holder = await conn.fetchrow(key.sql, *key.args({"key_hash": key_hash}))
-    found = None if holder is None else tuple(holder)
-    principal = orgs_service.principal_of(found, now=begun.now)
-    may_check(principal)
-    org_id = principal.org_id
-    step = checks.with_cover(begun, await _fetch(conn, *begun.buyer_statement(org_id)))
-    if isinstance(step, checks.CoverFound):
-        step = checks.with_exposure(step, await _fetch(conn, *step.exposure_statement(org_id)))
-    params = checks.hold_params(step, org_id=org_id, now=begun.now)
-    if params is not None:
-        hold = compiled(checks.hold_statement("postgresql"))
-        if await conn.fetchrow(hold.sql, *hold.args(params)) is None:
-            raise checks.order_elsewhere(step)
+async def _holding(
+    conn: psycopg.AsyncConnection[Any], begun: checks.Begun, key_hash: str
+) -> checks.CheckOut:
+    """A check holding its order, in one transaction and two round trips (see the module): the
+    buyer's row is locked before its exposure is read (one writer per buyer), as the route
+    does. A hold refused because the reference is another buyer's changes nothing."""
+    reads = [named(s) for s in checks.held_reads(by_policy=begun.check.policy_id is not None)]
+    params = checks.held_params(begun, key_hash=key_hash)
+    held: psycopg.AsyncCursor[Any] | None = None
+    async with conn.pipeline() as pipeline, conn.transaction():
+        holder_rows, buyer_rows, exposure_rows = [
+            await conn.execute(read.sql, read.params(params)) for read in reads
+        ]
+        await pipeline.sync()
+        found = await holder_rows.fetchone()
+        principal = orgs_service.principal_of(
+            None if found is None else tuple(found), now=begun.now
+        )
+        may_check(principal)
+        step = checks.with_cover(begun, await buyer_rows.fetchall())
+        if isinstance(step, checks.CoverFound):
+            step = checks.with_exposure(step, await exposure_rows.fetchall())
+        hold = checks.hold_params(step, org_id=principal.org_id, now=begun.now)
+        if hold is not None:
+            statement = named(checks.hold_statement("postgresql"))
+            held = await conn.execute(statement.sql, statement.params(hold))
+    # The hold went with the commit; a reference held for another buyer changed no row.
+    if held is not None and await held.fetchone() is None:
+        raise checks.order_elsewhere(step)
     return step
-
-
-async def _fetch(
-    conn: Conn, statement: ClauseElement, params: dict[str, Any]
-) -> list[asyncpg.Record]:
-    done = compiled(statement)
-    rows: list[asyncpg.Record] = await conn.fetch(done.sql, *done.args(params))
-    return rows
 
 
 def _valid_check(raw: bytes) -> checks.Begun | None:

@@ -817,3 +817,44 @@ def _hold(session: Session, out: CheckOut, org_id: uuid.UUID, now: dt.datetime) 
 
 def _since(cover: InForce, ship: dt.date) -> dt.date:
     return cover.decision.effective_from if cover.decision else ship
+
+
+@functools.cache
+def held_reads(*, by_policy: bool) -> tuple[Select[Any], Select[Any], CompoundSelect[Any]]:
+    """The reads of a check that holds its order, for a driver that sends them together in one
+    transaction (PostgreSQL's pipeline), run in this order:
+
+    1. the key's holder, as :data:`arshield.orgs.repository.KEY_HOLDER` reads it;
+    2. the buyer statement for the holder's organisation, locking the buyer's row (only for a
+       key that exists);
+    3. the exposure, without the check's own order, with the rates into every currency of the
+       holder's policies.
+
+    Each statement reads its own snapshot, taken when it starts, so the exposure is read after
+    the buyer's lock is held: a hold that committed while this one waited is seen. Parameters:
+    :func:`held_params`."""
+    holder = KEY_HOLDER.subquery("holder")
+    org = select(holder.c[3]).scalar_subquery()
+    buyer = (
+        _buyer_rows(by_policy=by_policy, org=org, records=False)
+        .where(org.is_not(None))
+        .with_for_update(of=Company)
+    )
+    currencies = select(Policy.currency).where(Policy.org_id == org)
+    exposure = _exposure_rows(skip=True, org=org, to=currencies)
+    return KEY_HOLDER, buyer, exposure
+
+
+def held_params(begun: Begun, *, key_hash: str) -> dict[str, Any]:
+    """The parameters of :func:`held_reads` for a check with an order reference."""
+    if begun.order_ref is None:
+        raise ValueError("only a check with an order reference holds it")
+    on = min(begun.now.date(), begun.ship)
+    buyer_id = begun.check.buyer_id
+    params = _exposure_params(company_id=buyer_id, now=begun.now, currency=begun.currency, on=on)
+    return params | {
+        "key_hash": key_hash,
+        "buyer_id": buyer_id,
+        "policy_id": begun.check.policy_id,
+        "skip": begun.order_ref,
+    }
