@@ -23,6 +23,8 @@ workers against PostgreSQL, on loopback, with the baseline measured in the same 
 6. Prints requests/s, p50/p99, non-2xx, and the CPU the servers and the PostgreSQL backends
    used per request, per run and as medians of ``--runs``; ``--json`` writes them too
    (always also ``benchmarks/out/credit-check.json``).
+7. With ``--probe``, one more client sends checks one at a time during arshield's measured runs,
+   alternately holding an order and not, and prints the latency of each kind under the load.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import random
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -144,8 +147,60 @@ def sample_answers(server: Server, book: Book, *, n: int, seed: int) -> dict[str
     return found
 
 
+class Probe(threading.Thread):
+    """One client checking one at a time, alternately holding an order (a unique reference)
+    and not, recording each answer's latency in ms by kind."""
+
+    def __init__(self, server: Server, book: Book, *, tag: str) -> None:
+        super().__init__(daemon=True)
+        self.server, self.book, self.tag = server, book, tag
+        self.latency: dict[str, list[float]] = {"hold": [], "read": []}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        rng = random.Random(self.tag)
+        n = 0
+        while not self.done.is_set():
+            for kind in ("hold", "read"):
+                n += 1
+                body = {
+                    "buyer_id": str(rng.choice(self.book.buyers)),
+                    "amount": "100.00",
+                    "currency": "EUR",
+                }
+                if kind == "hold":
+                    body["order_ref"] = f"{LOAD_PREFIX}probe-{self.tag}-{n}"
+                request = urllib.request.Request(
+                    self.server.url + PATH,
+                    data=json.dumps(body).encode(),
+                    headers={
+                        "Authorization": f"Bearer {self.book.api_key}",
+                        "Content-Type": "application/json",
+                    },
+                    method="POST",
+                )
+                started = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    response.read()
+                self.latency[kind].append(1000 * (time.perf_counter() - started))
+
+    def summary(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for kind, values in self.latency.items():
+            ordered = sorted(values)
+            if ordered:
+                found[f"{kind}_n"] = len(ordered)
+                found[f"{kind}_p50_ms"] = round(ordered[len(ordered) // 2], 1)
+                found[f"{kind}_p90_ms"] = round(ordered[int(len(ordered) * 0.9)], 1)
+        return found
+
+
 def measure(
-    server: Server, script: Path, backends: Backends, args: argparse.Namespace
+    server: Server,
+    script: Path,
+    backends: Backends,
+    args: argparse.Namespace,
+    probe: Probe | None = None,
 ) -> dict[str, float]:
     """A warm-up, then the measured run with the CPU the server and PostgreSQL used."""
     load_before = loadavg()
@@ -153,9 +208,15 @@ def measure(
     if args.warmup:
         wrk(target, script, seconds=args.warmup, connections=args.connections, threads=args.threads)
     app_before, pg_before = server.cpu_seconds(), backends.snapshot()
+    if probe is not None:
+        probe.start()
     result = wrk(
         target, script, seconds=args.duration, connections=args.connections, threads=args.threads
     )
+    if probe is not None:
+        probe.done.set()
+        probe.join()
+        result |= probe.summary()
     app_cpu = server.cpu_seconds() - app_before
     pg_cpu = backends.used(pg_before, backends.snapshot())
     result["app_cpu_ms"] = round(1000 * app_cpu / max(result["requests"], 1), 3)
@@ -218,6 +279,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--probe", action="store_true", help="latency of holds and reads from one more client"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
         "--skip-if-unreachable",
@@ -268,7 +332,12 @@ def main() -> None:
                             "300 sample checks:",
                             ", ".join(f"{k} {v}" for k, v in sorted(answers.items())),
                         )
-                    result = measure(server, script, backends, args)
+                    probe = (
+                        Probe(server, book, tag=f"{tag}{run}")
+                        if args.probe and name == "arshield"
+                        else None
+                    )
+                    result = measure(server, script, backends, args, probe)
                 finally:
                     server.stop()
                     forget_load_orders(url)
@@ -283,6 +352,14 @@ def main() -> None:
                     f"load {result['load_before']:.2f} -> {result['load_after']:.2f}",
                     flush=True,
                 )
+                if "hold_p50_ms" in result:
+                    print(
+                        f"      one more client, under that load: holding an order p50 "
+                        f"{result['hold_p50_ms']:.1f} ms p90 {result['hold_p90_ms']:.1f} ms "
+                        f"({result['hold_n']:,.0f}), not holding p50 {result['read_p50_ms']:.1f} "
+                        f"ms p90 {result['read_p90_ms']:.1f} ms ({result['read_n']:,.0f})",
+                        flush=True,
+                    )
     backends.close()
     print()
     print(table(results))
