@@ -613,7 +613,8 @@ def with_exposure(step: CoverFound, rows: Iterable[Any]) -> CheckOut:
 
 
 def one_trip_params(begun: Begun, *, key_hash: str) -> dict[str, Any]:
-    """The parameters of :func:`one_trip_query` for a check that holds no order."""
+    """The parameters of :func:`one_trip_query` for a check that holds no order (and, with
+    ``skip``, of :func:`held_reads`)."""
     on = min(begun.now.date(), begun.ship)
     buyer_id = begun.check.buyer_id
     params = _exposure_params(company_id=buyer_id, now=begun.now, currency=begun.currency, on=on)
@@ -849,12 +850,4 @@ def held_params(begun: Begun, *, key_hash: str) -> dict[str, Any]:
     """The parameters of :func:`held_reads` for a check with an order reference."""
     if begun.order_ref is None:
         raise ValueError("only a check with an order reference holds it")
-    on = min(begun.now.date(), begun.ship)
-    buyer_id = begun.check.buyer_id
-    params = _exposure_params(company_id=buyer_id, now=begun.now, currency=begun.currency, on=on)
-    return params | {
-        "key_hash": key_hash,
-        "buyer_id": buyer_id,
-        "policy_id": begun.check.policy_id,
-        "skip": begun.order_ref,
-    }
+    return one_trip_params(begun, key_hash=key_hash) | {"skip": begun.order_ref}
